@@ -1,0 +1,88 @@
+# TCP2 Mail - top-level build.
+#
+#   make            userspace into build/bin/ (and tcp2.ko when kernel headers exist)
+#   make check      install test dependencies (as root), build with ASan/UBSan, run all tests
+#   make demo       the demo world (see README)
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each
+#   make bench      benchmarks, printed as ratios against baselines of the same run
+#
+# Variables: BUILD (output dir), SAN=1 (sanitizers), CC, FUZZ_SECONDS.
+
+BUILD	?= build
+SAN	?= 0
+CC	?= cc
+
+PKGS	:= libgcrypt json-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgcrypt -lgpg-error -ljson-c)
+
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wformat=2 -Wvla
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Idaemon/core
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(PKG_CFLAGS)
+LDLIBS	+= $(PKG_LIBS)
+
+ifeq ($(SAN),1)
+CFLAGS	:= $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 \
+	   -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+CORE_SRC := $(sort $(wildcard daemon/core/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+CORE_LIB := $(BUILD)/lib/libtcp2core.a
+
+TEST_SUPPORT := tests/unit/harness.c tests/unit/vectors.c
+TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
+
+BINS := $(BUILD)/bin/tcp2-mail
+
+.PHONY: all userspace check test-build fuzz bench demo clean deps kmod
+
+all: userspace
+
+userspace: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/tcp2-mail: $(BUILD)/obj/daemon/tools/tcp2-mail.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/unit
+
+test-build: $(BINS) $(TEST_BIN)
+
+# The test run uses its own sanitizer build so that `make` stays fast.
+check:
+	@scripts/install-deps.sh
+	$(MAKE) --no-print-directory BUILD=build/san SAN=1 test-build
+	$(MAKE) --no-print-directory BUILD=build userspace
+	@TCP2_BUILD=build/san TCP2_FAST_BUILD=build tests/run
+
+fuzz:
+	@tests/fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+bench: userspace
+	@tests/bench/run.sh
+
+deps:
+	@scripts/install-deps.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

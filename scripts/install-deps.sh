@@ -1,0 +1,26 @@
+#!/bin/sh
+# install-deps.sh - install the Debian 12 packages TCP2 Mail builds and
+# tests with.  Idempotent: does nothing when all are present.  Needs root
+# only when something is missing.
+set -eu
+
+PKGS="build-essential pkg-config clang libclang-rt-14-dev
+libgcrypt20-dev libjson-c-dev libmnl-dev libnl-genl-3-dev libnetfilter-queue-dev
+python3-cryptography-vectors age gnupg"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root to install)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
