@@ -24,6 +24,8 @@ tcp2_strerror(int err)
 	case TCP2_EPASS:	return "wrong passphrase or master key";
 	case TCP2_ESTATE:	return "not possible in the current state";
 	case TCP2_ELOCKED:	return "store is locked by another process";
+	case TCP2_ENOFROM:
+		return "the message has no single From: address in its header";
 	}
 	return "unknown error";
 }

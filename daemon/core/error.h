@@ -27,6 +27,7 @@ enum tcp2_error {
 	TCP2_EPASS = -14,	/* wrong passphrase or master key */
 	TCP2_ESTATE = -15,	/* operation not valid in the current state */
 	TCP2_ELOCKED = -16,	/* store is in use by another process */
+	TCP2_ENOFROM = -17,	/* message lacks a single From: address */
 };
 
 /* Returns a static one-line description; never NULL. */

@@ -1,0 +1,415 @@
+/*
+ * message_enc.c - streaming encoder of TCP2 messages (format v1).
+ *
+ * The input is the original message.  Its first chunk doubles as the
+ * header window: the clear header is written once the header block ended
+ * or the window filled, from the fields found in it, so the clear header
+ * depends on byte positions only.  Then every full chunk is sealed as soon
+ * as one more input byte proves it is not the last (the stream always ends
+ * with a trailer byte, so the last chunk is never empty).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base64.h"
+#include "error.h"
+#include "message_int.h"
+
+#define ENC_MAX_CLEAR	64	/* clear fields copied at most */
+
+struct enc_clear {
+	size_t off, len;
+};
+
+struct tcp2_msg_enc {
+	tcp2_out_fn out;
+	void *arg;
+	uint8_t sign_sec[TCP2_ED25519_SEC_LEN];
+	int can_sign;
+	char sign_addr[TCP2_ADDR_MAX];
+
+	uint8_t salt[TCP2_MSG_SALT_LEN];
+	uint8_t *binhdr;		/* prefix and key wraps */
+	size_t binhdrlen;
+	uint8_t aad[TCP2_SHA256_LEN];	/* SHA-256 of binhdr */
+	struct tcp2_aead *aead;
+	struct tcp2_sha256_ctx *sha;	/* of the original, for signing */
+
+	uint8_t chunk[TCP2_MSG_CHUNK];
+	size_t clen;
+	uint64_t counter;
+	uint8_t sealed[MSG_SEALED_CHUNK];
+	char *b64;
+	struct tcp2_b64_enc b64e;
+
+	int mime_done;
+	size_t scan;			/* header fields parsed up to here */
+	struct enc_clear clear[ENC_MAX_CLEAR];
+	size_t nclear;
+	char from_addr[TCP2_ADDR_MAX];
+	int nfrom;
+	char eol[3];
+	char boundary[48];
+	int dead;
+	int is_signed;
+};
+
+static int
+enc_emit(struct tcp2_msg_enc *e, const void *buf, size_t len)
+{
+	int rc;
+
+	if (len == 0)
+		return 0;
+	rc = e->out(e->arg, buf, len);
+	if (rc != 0)
+		e->dead = 1;
+	return rc;
+}
+
+static int
+enc_emits(struct tcp2_msg_enc *e, const char *s)
+{
+	return enc_emit(e, s, strlen(s));
+}
+
+/* Build the binary header: prefix, then one key wrap per recipient. */
+static int
+enc_binhdr(struct tcp2_msg_enc *e, const struct tcp2_msg_enc_params *p,
+    const uint8_t mk[TCP2_MSG_KEY_LEN])
+{
+	uint8_t wk[TCP2_AEAD_KEY_LEN], nonce[TCP2_AEAD_NONCE_LEN] = { 0 };
+	struct tcp2_aead *a;
+	uint8_t *w;
+	size_t i;
+	int rc = 0;
+
+	e->binhdrlen = MSG_PREFIX_LEN + p->nkeys * MSG_WRAP_LEN;
+	e->binhdr = malloc(e->binhdrlen);
+	if (e->binhdr == NULL)
+		return TCP2_ENOMEM;
+	memcpy(e->binhdr, MSG_MAGIC, 4);
+	e->binhdr[4] = TCP2_MSG_VERSION;
+	e->binhdr[5] = MSG_CHUNK_LOG2;
+	e->binhdr[6] = (uint8_t)(p->nkeys >> 8);
+	e->binhdr[7] = (uint8_t)p->nkeys;
+	memcpy(e->binhdr + 8, e->salt, TCP2_MSG_SALT_LEN);
+	for (i = 0; i < p->nkeys && rc == 0; i++) {
+		w = e->binhdr + MSG_PREFIX_LEN + i * MSG_WRAP_LEN;
+		rc = tcp2_msg_wrap_key(p->keys[i], e->salt, wk, w);
+		if (rc == 0)
+			rc = tcp2_aead_open_ctx(&a, wk);
+		if (rc == 0) {
+			/* Each wrap key is unique to this salt: nonce 0. */
+			rc = tcp2_aead_seal(a, w + MSG_HINT_LEN, nonce,
+			    e->binhdr, MSG_PREFIX_LEN, mk, TCP2_MSG_KEY_LEN);
+			tcp2_aead_close(a);
+		}
+	}
+	tcp2_crypto_wipe(wk, sizeof(wk));
+	tcp2_sha256(e->aad, e->binhdr, e->binhdrlen);
+	return rc;
+}
+
+int
+tcp2_msg_enc_new(struct tcp2_msg_enc **ep, const struct tcp2_msg_enc_params *p)
+{
+	struct tcp2_msg_enc *e;
+	uint8_t mk[TCP2_MSG_KEY_LEN], pk[TCP2_AEAD_KEY_LEN];
+	int rc;
+
+	if (p->nkeys == 0 || p->nkeys > TCP2_MSG_MAX_RCPT || p->out == NULL)
+		return TCP2_EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return TCP2_ENOMEM;
+	e->out = p->out;
+	e->arg = p->arg;
+	if (p->sign_sec != NULL && p->sign_addr != NULL &&
+	    tcp2_addr_norm(p->sign_addr, e->sign_addr) == 0) {
+		memcpy(e->sign_sec, p->sign_sec, sizeof(e->sign_sec));
+		e->can_sign = 1;
+	}
+	if (p->fixed_mk)
+		memcpy(mk, p->fixed_mk, sizeof(mk));
+	else
+		tcp2_crypto_random(mk, sizeof(mk));
+	if (p->fixed_salt)
+		memcpy(e->salt, p->fixed_salt, sizeof(e->salt));
+	else
+		tcp2_crypto_random(e->salt, sizeof(e->salt));
+
+	e->b64 = malloc(TCP2_B64_ENC_BOUND(MSG_SEALED_CHUNK));
+	rc = e->b64 ? 0 : TCP2_ENOMEM;
+	if (rc == 0)
+		rc = enc_binhdr(e, p, mk);
+	if (rc == 0)
+		rc = tcp2_msg_payload_key(mk, e->salt, pk);
+	if (rc == 0)
+		rc = tcp2_aead_open_ctx(&e->aead, pk);
+	if (rc == 0)
+		rc = tcp2_sha256_open(&e->sha);
+	tcp2_crypto_wipe(mk, sizeof(mk));
+	tcp2_crypto_wipe(pk, sizeof(pk));
+	if (rc != 0) {
+		tcp2_msg_enc_free(e);
+		return rc;
+	}
+	*ep = e;
+	return 0;
+}
+
+/* Note the header fields now complete in the window. */
+static void
+enc_scan(struct tcp2_msg_enc *e, int at_eof, int *ended)
+{
+	struct tcp2_hdr_field f;
+	enum tcp2_hdr_status st;
+	size_t used;
+
+	*ended = 0;
+	for (;;) {
+		st = tcp2_hdr_next((const char *)e->chunk + e->scan,
+		    e->clen - e->scan, at_eof, &f, &used);
+		if (st != TCP2_HDR_FIELD) {
+			*ended = st == TCP2_HDR_END || st == TCP2_HDR_BODY;
+			return;
+		}
+		if (tcp2_hdr_is(&f, "From")) {
+			e->nfrom++;
+			if (tcp2_hdr_addr(f.value, f.valuelen, e->from_addr) != 0)
+				e->from_addr[0] = '\0';
+		}
+		if (tcp2_msg_clear_field(&f) && f.rawlen <= TCP2_MSG_FIELD_MAX &&
+		    e->nclear < ENC_MAX_CLEAR) {
+			e->clear[e->nclear].off = e->scan;
+			e->clear[e->nclear].len = f.rawlen;
+			e->nclear++;
+		}
+		e->scan += used;
+	}
+}
+
+/* Copy one clear field, its line ends rewritten to the output's. */
+static int
+enc_emit_field(struct tcp2_msg_enc *e, const uint8_t *p, size_t len)
+{
+	size_t i, start = 0;
+	int rc;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] != '\n')
+			continue;
+		rc = enc_emit(e, p + start,
+		    i - start - (i > start && p[i - 1] == '\r'));
+		if (rc == 0)
+			rc = enc_emits(e, e->eol);
+		if (rc != 0)
+			return rc;
+		start = i + 1;
+	}
+	/* A field cut by the end of input still ends its line here. */
+	if (start < len && ((rc = enc_emit(e, p + start, len - start)) != 0 ||
+	    (rc = enc_emits(e, e->eol)) != 0))
+		return rc;
+	return 0;
+}
+
+/* The clear header, the MIME scaffolding and the binary header. */
+static int
+enc_mime(struct tcp2_msg_enc *e)
+{
+	const uint8_t *nl;
+	char buf[1024];
+	size_t i, n;
+	int rc = 0;
+
+	/* The receiver finds the sender's key through the clear From:. */
+	if (e->nfrom != 1 || e->from_addr[0] == '\0') {
+		e->dead = 1;
+		return TCP2_ENOFROM;
+	}
+	nl = memchr(e->chunk, '\n', e->clen);
+	strcpy(e->eol, nl && nl > e->chunk && nl[-1] == '\r' ? "\r\n" :
+	    nl ? "\n" : "\r\n");
+	n = (size_t)snprintf(e->boundary, sizeof(e->boundary), "%s",
+	    MSG_BOUNDARY_PREFIX);
+	for (i = 0; i < TCP2_MSG_SALT_LEN; i++)
+		n += (size_t)snprintf(e->boundary + n, sizeof(e->boundary) - n,
+		    "%02x", e->salt[i]);
+	for (i = 0; i < e->nclear && rc == 0; i++)
+		rc = enc_emit_field(e, e->chunk + e->clear[i].off,
+		    e->clear[i].len);
+	if (rc != 0)
+		return rc;
+	n = (size_t)snprintf(buf, sizeof(buf),
+	    "Subject: %s%s"
+	    "MIME-Version: 1.0%s"
+	    "Content-Type: multipart/encrypted;%s"
+	    "\tprotocol=\"%s\";%s"
+	    "\tboundary=\"%s\"%s"
+	    "%s"
+	    "This is an end-to-end encrypted message (TCP2 Mail, format v1).%s"
+	    "Its subject, text and attachments can be read only on the%s"
+	    "recipient's computer, with TCP2 Mail.%s"
+	    "%s"
+	    "--%s%s"
+	    "Content-Type: %s%s"
+	    "%s"
+	    "Version: 1%s"
+	    "%s"
+	    "--%s%s"
+	    "Content-Type: application/octet-stream; name=\"message.tcp2\"%s"
+	    "Content-Disposition: inline; filename=\"message.tcp2\"%s"
+	    "Content-Transfer-Encoding: base64%s"
+	    "%s",
+	    TCP2_MSG_SUBJECT, e->eol, e->eol, e->eol, MSG_PROTOCOL, e->eol,
+	    e->boundary, e->eol, e->eol, e->eol, e->eol, e->eol, e->eol,
+	    e->boundary, e->eol, MSG_PROTOCOL, e->eol, e->eol, e->eol, e->eol,
+	    e->boundary, e->eol, e->eol, e->eol, e->eol, e->eol);
+	rc = enc_emit(e, buf, n);
+	if (rc != 0)
+		return rc;
+	tcp2_b64_enc_init(&e->b64e, e->eol);
+	n = tcp2_b64_enc_update(&e->b64e, e->b64, e->binhdr, e->binhdrlen);
+	e->mime_done = 1;
+	return enc_emit(e, e->b64, n);
+}
+
+static int
+enc_seal(struct tcp2_msg_enc *e, int last)
+{
+	uint8_t nonce[TCP2_AEAD_NONCE_LEN];
+	size_t n;
+	int rc;
+
+	tcp2_msg_nonce(nonce, e->counter, last);
+	rc = tcp2_aead_seal(e->aead, e->sealed, nonce, e->aad, sizeof(e->aad),
+	    e->chunk, e->clen);
+	if (rc != 0) {
+		e->dead = 1;
+		return rc;
+	}
+	e->counter++;
+	n = tcp2_b64_enc_update(&e->b64e, e->b64, e->sealed,
+	    e->clen + TCP2_AEAD_TAG_LEN);
+	tcp2_crypto_wipe(e->chunk, e->clen);
+	e->clen = 0;
+	return enc_emit(e, e->b64, n);
+}
+
+/* Append bytes to the chunk stream, sealing full chunks lazily. */
+static int
+enc_push(struct tcp2_msg_enc *e, const uint8_t *p, size_t len, int scan)
+{
+	size_t n;
+	int rc, ended;
+
+	while (len > 0) {
+		if (e->clen == TCP2_MSG_CHUNK) {
+			/* The window is full: the clear header is final. */
+			if (!e->mime_done && (rc = enc_mime(e)) != 0)
+				return rc;
+			if ((rc = enc_seal(e, 0)) != 0)
+				return rc;
+		}
+		n = TCP2_MSG_CHUNK - e->clen;
+		if (n > len)
+			n = len;
+		memcpy(e->chunk + e->clen, p, n);
+		e->clen += n;
+		p += n;
+		len -= n;
+		if (scan && !e->mime_done) {
+			enc_scan(e, 0, &ended);
+			if (ended && (rc = enc_mime(e)) != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int
+tcp2_msg_enc_write(struct tcp2_msg_enc *e, const void *buf, size_t len)
+{
+	if (e->dead)
+		return TCP2_ESTATE;
+	tcp2_sha256_write(e->sha, buf, len);
+	return enc_push(e, buf, len, 1);
+}
+
+/* The trailer: the signature when From: is the account's, then flags. */
+static int
+enc_trailer(struct tcp2_msg_enc *e, uint8_t *t, size_t *tlen)
+{
+	uint8_t hh[TCP2_SHA256_LEN], bh[TCP2_SHA256_LEN];
+	uint8_t in[TCP2_MSG_SIGIN_MAX];
+	size_t n;
+	int rc;
+
+	*tlen = 0;
+	if (e->can_sign && e->nfrom == 1 &&
+	    strcmp(e->from_addr, e->sign_addr) == 0) {
+		tcp2_sha256(hh, e->binhdr, e->binhdrlen);
+		tcp2_sha256_final(e->sha, bh);
+		n = tcp2_msg_sig_input(in, hh, bh, e->from_addr);
+		rc = tcp2_ed25519_sign(t, e->sign_sec, in, n);
+		if (rc != 0)
+			return rc;
+		*tlen = TCP2_ED25519_SIG_LEN;
+		e->is_signed = 1;
+	}
+	t[(*tlen)++] = e->is_signed ? MSG_FLAG_SIGNED : 0;
+	return 0;
+}
+
+int
+tcp2_msg_enc_finish(struct tcp2_msg_enc *e)
+{
+	uint8_t t[MSG_TRAILER_MAX];
+	size_t tlen, n;
+	int rc, ended;
+
+	if (e->dead)
+		return TCP2_ESTATE;
+	if (!e->mime_done) {
+		enc_scan(e, 1, &ended);
+		if ((rc = enc_mime(e)) != 0)
+			return rc;
+	}
+	if ((rc = enc_trailer(e, t, &tlen)) != 0 ||
+	    (rc = enc_push(e, t, tlen, 0)) != 0 ||
+	    (rc = enc_seal(e, 1)) != 0)
+		return rc;
+	n = tcp2_b64_enc_final(&e->b64e, e->b64);
+	n += (size_t)snprintf(e->b64 + n, TCP2_B64_ENC_BOUND(MSG_SEALED_CHUNK) - n,
+	    "--%s--%s", e->boundary, e->eol);
+	e->dead = 1;	/* finished: no more writes */
+	return e->out(e->arg, e->b64, n);
+}
+
+size_t
+tcp2_msg_enc_held(const struct tcp2_msg_enc *e)
+{
+	return e->clen;
+}
+
+int
+tcp2_msg_enc_signed(const struct tcp2_msg_enc *e)
+{
+	return e->is_signed;
+}
+
+void
+tcp2_msg_enc_free(struct tcp2_msg_enc *e)
+{
+	if (e == NULL)
+		return;
+	tcp2_aead_close(e->aead);
+	tcp2_sha256_close(e->sha);
+	free(e->binhdr);
+	free(e->b64);
+	tcp2_crypto_wipe(e, sizeof(*e));
+	free(e);
+}
