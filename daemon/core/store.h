@@ -35,7 +35,9 @@ struct tcp2_store;
  * TCP2_STORE_CREATE a missing store is created (an existing one is opened;
  * TCP2_EEXIST never happens).  Leftover temp files of an interrupted write
  * are removed.  Errors: TCP2_ENOENT (no store and no CREATE), TCP2_EPASS,
- * TCP2_ELOCKED, TCP2_EIO (errno kept), TCP2_EFORMAT (bad store.meta).
+ * TCP2_ELOCKED, TCP2_EIO (errno kept), TCP2_EFORMAT (bad store.meta),
+ * TCP2_EVERSION (store.meta of another version).  A passphrase for a
+ * key-file store, or none for a passphrase store, is TCP2_EPASS.
  */
 int tcp2_store_open(struct tcp2_store **st, const char *dir,
     const char *passphrase, unsigned int flags);
@@ -48,7 +50,9 @@ const char *tcp2_store_dir(const struct tcp2_store *st);
 /*
  * Object names: 1..64 chars of [a-z0-9._-], optionally one "prefix/"
  * level with the same rule (e.g. "quarantine/0123abcd"); anything else
- * is TCP2_EINVAL.
+ * is TCP2_EINVAL.  A component may not start with '.' (this keeps ".",
+ * "..", the lock, check and temp files out of the namespace), and
+ * "master.key" and "store.meta" are refused at the top level.
  */
 
 /*
@@ -79,6 +83,7 @@ int tcp2_store_remove(struct tcp2_store *st, const char *name);
  * List the object names under "prefix/" (without the prefix), sorted.
  * *names is a malloc'd array of malloc'd strings; free with
  * tcp2_store_list_free.  An absent prefix directory gives 0 names.
+ * prefix NULL or "" lists the top-level objects.
  */
 int tcp2_store_list(struct tcp2_store *st, const char *prefix,
     char ***names, size_t *n);
@@ -88,7 +93,8 @@ void tcp2_store_list_free(char **names, size_t n);
  * Seal and open one object's file image in memory: the pure functions the
  * store is built on, exposed for tests and the fuzzer.  key is the 32-byte
  * master key.  tcp2_store_unseal never reads beyond len and never returns
- * unauthenticated bytes.
+ * unauthenticated bytes.  Here name may be any string of 1..129 bytes.
+ * Format and key derivation: docs/STORE.md.
  */
 int tcp2_store_seal(const uint8_t key[32], const char *name,
     const void *buf, size_t len, uint8_t **out, size_t *outlen);
