@@ -73,6 +73,9 @@ check:
 	$(MAKE) --no-print-directory BUILD=build userspace
 	@TCP2_BUILD=build/san TCP2_FAST_BUILD=build tests/run
 
+demo: userspace
+	@scripts/demo.sh
+
 fuzz:
 	@tests/fuzz/run.sh $${FUZZ_SECONDS:-60}
 
