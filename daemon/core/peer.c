@@ -136,6 +136,7 @@ tcp2_peer_to_json(const struct tcp2_peer *p, json_object **op)
 	if (!rc && p->pending) rc = tcp2_jr_set_hex(o, "pend_hash", p->pend_hash, 32);
 	if (!rc && p->pending) rc = tcp2_jr_set_hex(o, "pend_nonce", p->pend_nonce, TCP2_KEYX_NONCE_LEN);
 	if (!rc && p->changed) rc = tcp2_jr_set_str(o, "changed_block", p->changed_block);
+	if (!rc && p->reply_due) rc = tcp2_jr_set_str(o, "reply_block", p->reply_block);
 	if (!rc) rc = tcp2_jr_set_hex(o, "nonces", nonces, sizeof(nonces));
 	if (!rc) rc = tcp2_jr_set_u64(o, "nnonces", p->nnonces);
 	if (rc) {
@@ -185,6 +186,12 @@ tcp2_peer_from_json(json_object *o, struct tcp2_peer *p)
 		    sizeof(p->changed_block))))
 			goto bad;
 		p->changed = 1;
+	}
+	if (json_object_object_get_ex(o, "reply_block", NULL)) {
+		if ((rc = tcp2_jr_get_str(o, "reply_block", p->reply_block,
+		    sizeof(p->reply_block))))
+			goto bad;
+		p->reply_due = 1;
 	}
 	return 0;
 bad:

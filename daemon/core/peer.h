@@ -51,6 +51,10 @@ struct tcp2_peer {
 	/* A block that brought another identity, awaiting a decision. */
 	int changed;
 	char changed_block[TCP2_PEER_BLOCK_MAX];
+	/* Our reply to their init, until our user's next key-exchange mail
+	 * to them carries it (the seed: both sides send a fixed-form mail). */
+	int reply_due;
+	char reply_block[TCP2_PEER_BLOCK_MAX];
 	/* Nonces of blocks already processed, a ring. */
 	uint8_t nonces[TCP2_PEER_NONCES][TCP2_KEYX_NONCE_LEN];
 	unsigned int nnonces;

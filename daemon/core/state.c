@@ -22,6 +22,7 @@ struct tcp2_state {
 	struct tcp2_peer *peer;
 	size_t npeer, peercap;
 	struct tcp2_seen seen;
+	struct tcp2_seen failed;	/* in memory only */
 };
 
 /* ---- loading and saving ---- */
@@ -243,6 +244,7 @@ tcp2_state_close(struct tcp2_state *s)
 	tcp2_crypto_wipe(s->peer, s->npeer * sizeof(*s->peer));
 	free(s->peer);
 	tcp2_seen_free(&s->seen);
+	tcp2_seen_free(&s->failed);
 	tcp2_store_close(s->store);
 	free(s);
 }
@@ -313,6 +315,28 @@ tcp2_state_account_add(struct tcp2_state *s, const struct tcp2_account *tmpl)
 		s->nacct--;
 		tcp2_account_wipe(na);
 	}
+	return rc;
+}
+
+int
+tcp2_state_account_update(struct tcp2_state *s, const struct tcp2_account *a)
+{
+	struct tcp2_account *cur, saved;
+	int rc;
+
+	cur = (struct tcp2_account *)tcp2_state_account(s, a->addr);
+	if (cur == NULL)
+		return tcp2_state_account_add(s, a);
+	saved = *cur;
+	memcpy(cur->user, a->user, sizeof(cur->user));
+	memcpy(cur->password, a->password, sizeof(cur->password));
+	memcpy(cur->pop3, a->pop3, sizeof(cur->pop3));
+	memcpy(cur->smtp, a->smtp, sizeof(cur->smtp));
+	cur->policy = a->policy;
+	rc = save_accounts(s);
+	if (rc != 0)
+		*cur = saved;
+	tcp2_crypto_wipe(&saved, sizeof(saved));
 	return rc;
 }
 
@@ -530,6 +554,9 @@ apply_init(const struct tcp2_account *a, struct tcp2_peer *p,
 		goto out;
 	peer_set_identity(p, init);
 	tcp2_peer_push_key(p, key, now);
+	if (tcp2_keyx_format(&reply, "\n", p->reply_block,
+	    sizeof(p->reply_block)) > 0)
+		p->reply_due = 1;
 	p->pending = 0;
 	tcp2_crypto_wipe(p->pend_eph_sec, 32);
 	p->last_keyx = init->time;
@@ -561,6 +588,7 @@ apply_reply(const struct tcp2_account *a, struct tcp2_peer *p,
 	peer_set_identity(p, reply);
 	tcp2_peer_push_key(p, key, now);
 	tcp2_crypto_wipe(key, sizeof(key));
+	p->reply_due = 0;
 	p->pending = 0;
 	tcp2_crypto_wipe(p->pend_eph_sec, 32);
 	p->last_keyx = reply->time;
@@ -660,6 +688,71 @@ tcp2_state_keyx_recv(struct tcp2_state *s, const char *mail, size_t len,
 	}
 	tcp2_crypto_wipe(&saved, sizeof(saved));
 	return rc;
+}
+
+/* A block in LF form rewritten with eol line ends. */
+static int
+block_eol(const char *blk, const char *eol, char *out, size_t outlen,
+    size_t *used)
+{
+	size_t el = strlen(eol), o = 0;
+
+	for (; *blk; blk++) {
+		if (o + el + 1 >= outlen)
+			return TCP2_ETOOBIG;
+		if (*blk == '\n') {
+			memcpy(out + o, eol, el);
+			o += el;
+		} else {
+			out[o++] = *blk;
+		}
+	}
+	out[o] = '\0';
+	*used = o;
+	return 0;
+}
+
+int
+tcp2_state_keyx_outgoing(struct tcp2_state *s, const char *account,
+    const char *addr, uint64_t now, const char *eol, char *out,
+    size_t outlen, size_t *used, int *is_reply)
+{
+	const struct tcp2_account *a = tcp2_state_account(s, account);
+	struct tcp2_peer *p = a ? peer_find(s, a->addr, addr) : NULL;
+	struct tcp2_keyx kx;
+	char mail[8192];
+	size_t n;
+	int rc;
+
+	*used = 0;
+	if (a == NULL)
+		return TCP2_ENOENT;
+	if (p != NULL && p->reply_due) {
+		*is_reply = 1;
+		rc = block_eol(p->reply_block, eol, out, outlen, used);
+		if (rc != 0)
+			return rc;
+		p->reply_due = 0;
+		rc = save_peers(s);
+		if (rc != 0) {
+			p->reply_due = 1;
+			*used = 0;
+		}
+		return rc;
+	}
+	*is_reply = 0;
+	rc = tcp2_state_keyx_start(s, account, addr, now, mail, sizeof(mail),
+	    &n);
+	if (rc != 0)
+		return rc;
+	mail[n] = '\0';
+	/* Take the block back out of the mail tcp2_state_keyx_start wrote. */
+	if (tcp2_keyx_parse(mail, n, &kx) != 0)
+		return TCP2_EFORMAT;
+	if (tcp2_keyx_format(&kx, eol, out, outlen) < 0)
+		return TCP2_ETOOBIG;
+	*used = strlen(out);
+	return 0;
 }
 
 int
@@ -806,6 +899,20 @@ tcp2_state_lookup(void *arg, const char *from, struct tcp2_msg_sender *snd)
 		return 0;
 	}
 	return TCP2_ENOKEY;
+}
+
+int
+tcp2_state_failed(const struct tcp2_state *s,
+    const uint8_t id[TCP2_MSG_SALT_LEN])
+{
+	return tcp2_seen_find(&s->failed, id) != NULL;
+}
+
+int
+tcp2_state_failed_add(struct tcp2_state *s,
+    const uint8_t id[TCP2_MSG_SALT_LEN])
+{
+	return tcp2_seen_add(&s->failed, id, 0);
 }
 
 int

@@ -40,6 +40,11 @@ const struct tcp2_account *tcp2_state_account(const struct tcp2_state *s,
  * TCP2_EEXIST when the address is taken, TCP2_EFORMAT on a bad address. */
 int tcp2_state_account_add(struct tcp2_state *s, const struct tcp2_account *a);
 
+/* Add the account, or update the endpoints, login and policy of the
+ * existing one with that address (its identity is kept). */
+int tcp2_state_account_update(struct tcp2_state *s,
+    const struct tcp2_account *a);
+
 size_t tcp2_state_npeers(const struct tcp2_state *s);
 const struct tcp2_peer *tcp2_state_peer_at(const struct tcp2_state *s,
     size_t i);
@@ -78,6 +83,17 @@ int tcp2_state_keyx_recv(struct tcp2_state *s, const char *mail, size_t len,
     uint64_t now, enum tcp2_keyx_result *res, char *out, size_t outlen,
     size_t *outlen_used);
 
+/*
+ * The key-exchange block our user's outgoing "TCP2 key exchange" mail to
+ * addr must carry: the reply due to their request when there is one (the
+ * exchange is then complete on both sides), else a new request as
+ * tcp2_state_keyx_start.  The block (not a whole mail) goes to out with
+ * eol line ends; *is_reply says which.
+ */
+int tcp2_state_keyx_outgoing(struct tcp2_state *s, const char *account,
+    const char *addr, uint64_t now, const char *eol, char *out,
+    size_t outlen, size_t *outlen_used, int *is_reply);
+
 /* Mark an established peer verified (codes compared).  TCP2_ENOENT,
  * TCP2_ESTATE (no key yet, or a changed identity pending). */
 int tcp2_state_peer_verify(struct tcp2_state *s, const char *account,
@@ -111,5 +127,12 @@ int tcp2_state_lookup(void *arg, const char *from_addr,
  * before; else it is recorded durably and 0 returned. */
 int tcp2_state_seen_check_add(struct tcp2_state *s,
     const uint8_t id[TCP2_MSG_SALT_LEN], uint64_t now, uint64_t *first_seen);
+
+/* Messages whose decryption failed in this process, so that the next
+ * retrieval passes them as they are instead of failing again. */
+int tcp2_state_failed(const struct tcp2_state *s,
+    const uint8_t id[TCP2_MSG_SALT_LEN]);
+int tcp2_state_failed_add(struct tcp2_state *s,
+    const uint8_t id[TCP2_MSG_SALT_LEN]);
 
 #endif /* TCP2_STATE_H */

@@ -381,6 +381,38 @@ test_strays(void)
 	tcp2_state_close(e);
 }
 
+/* The live flow: both users send "TCP2 key exchange" mails; the second
+ * one carries the reply that was due. */
+static void
+test_outgoing(void)
+{
+	struct tcp2_state *a = st_open("oa", A), *b = st_open("ob", B);
+	struct mail blk, m2, x;
+	enum tcp2_keyx_result r;
+	int is_reply = -1;
+	size_t n;
+
+	n = (size_t)snprintf(blk.buf, sizeof(blk.buf), "From: %s\r\n\r\n", A);
+	t_check(tcp2_state_keyx_outgoing(a, NULL, B, now++, "\r\n",
+	    blk.buf + n, sizeof(blk.buf) - n, &blk.len, &is_reply) == 0 &&
+	    is_reply == 0 && strcmp(state_of(a, B), "sent") == 0,
+	    "first outgoing key-exchange mail carries a request");
+	blk.len += n;
+	t_check(recv_kx(b, &blk, &x, &r) == 0 && r == TCP2_KX_REPLIED &&
+	    tcp2_state_peer(b, B, A)->reply_due, "receiver: reply due");
+	n = (size_t)snprintf(m2.buf, sizeof(m2.buf), "From: %s\r\n\r\n", B);
+	t_check(tcp2_state_keyx_outgoing(b, NULL, A, now++, "\r\n",
+	    m2.buf + n, sizeof(m2.buf) - n, &m2.len, &is_reply) == 0 &&
+	    is_reply == 1 && !tcp2_state_peer(b, B, A)->reply_due,
+	    "receiver's own key-exchange mail carries the reply");
+	m2.len += n;
+	t_check(recv_kx(a, &m2, &x, &r) == 0 && r == TCP2_KX_ESTABLISHED &&
+	    works(a, b, B, msg_ab) && works(b, a, A, msg_ba),
+	    "both established with one key");
+	tcp2_state_close(a);
+	tcp2_state_close(b);
+}
+
 static void
 test_self_and_fingerprint(void)
 {
@@ -414,6 +446,7 @@ main(void)
 	test_parse_strict();
 	test_exchange();
 	test_strays();
+	test_outgoing();
 	test_self_and_fingerprint();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd) != 0)

@@ -1,0 +1,90 @@
+/*
+ * rewriter.h - the seam between the splice engine (daemon/net) and the
+ * mail core: a session rewriter turns the two in-order byte streams of one
+ * SMTP or POP3 connection into the two byte streams the peers receive.
+ *
+ * The splice engine knows nothing about mail; the rewriter knows nothing
+ * about packets.  The engine calls tcp2_rw_feed with each direction's new
+ * in-order bytes exactly once and sends on whatever the rewriter writes to
+ * the sink; it maps sequence numbers and acknowledgements between the two
+ * spaces itself.  A rewriter may hold input back (a command line being
+ * read, an AEAD chunk being filled) but never more than TCP2_RW_MAX_HELD
+ * bytes per direction, and it reports how many it holds: the engine does
+ * not acknowledge held bytes to their sender.
+ *
+ * Failure model (SPLICE-NOTES "Mail-level failure rules"): when a message
+ * cannot be transformed safely the rewriter returns TCP2_EABORT and the
+ * engine resets the connection both ways at once, before anything that
+ * would complete a transaction (SMTP final dot, POP3 terminating dot)
+ * reaches its receiver.  Nothing is ever passed through in clear instead.
+ */
+#ifndef TCP2_REWRITER_H
+#define TCP2_REWRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "message.h"	/* tcp2_out_fn */
+
+struct tcp2_state;
+
+#define TCP2_RW_MAX_HELD	(48u * 1024)	/* per direction */
+#define TCP2_EABORT		(-100)		/* reset the connection now */
+
+enum tcp2_dir {
+	TCP2_C2S = 0,		/* client to server */
+	TCP2_S2C = 1,		/* server to client */
+};
+
+enum tcp2_proto {
+	TCP2_PROTO_SMTP = 1,
+	TCP2_PROTO_POP3 = 2,
+};
+
+/*
+ * Events a rewriter reports; the daemon logs them and pushes them to
+ * control-socket subscribers.  text is one line for people; fields are
+ * "key", "value" pairs, NULL-terminated, for programs.
+ */
+typedef void (*tcp2_event_fn)(void *arg, const char *type, const char *text,
+    const char *const *fields);
+
+struct tcp2_rw_env {
+	struct tcp2_state *state;	/* accounts, peers, store */
+	/* The account that owns this endpoint, or NULL when the endpoint is
+	 * captured for registration (the seed's fig. 8-10 flow). */
+	const char *account;
+	tcp2_event_fn event;
+	void *event_arg;
+	uint64_t (*now)(void);		/* Unix time; NULL means time(NULL) */
+};
+
+struct tcp2_rw;
+
+/* Errors: TCP2_EINVAL (protocol), TCP2_ENOMEM. */
+int tcp2_rw_new(struct tcp2_rw **rw, enum tcp2_proto proto,
+    const struct tcp2_rw_env *env);
+
+/*
+ * New in-order bytes of direction dir.  Output for that direction goes to
+ * out(arg, ...), possibly later than its input (held bytes), never out of
+ * order.  Returns 0, TCP2_EABORT, or TCP2_ENOMEM (treated as abort).
+ */
+int tcp2_rw_feed(struct tcp2_rw *rw, enum tcp2_dir dir, const uint8_t *in,
+    size_t len, tcp2_out_fn out, void *arg);
+
+/* Direction dir ended (FIN): flush what can be flushed.  0 or TCP2_EABORT
+ * (e.g. a message cut in the middle: it must not be completed). */
+int tcp2_rw_end(struct tcp2_rw *rw, enum tcp2_dir dir, tcp2_out_fn out,
+    void *arg);
+
+/* Input bytes of dir consumed but not yet represented in its output. */
+size_t tcp2_rw_held(const struct tcp2_rw *rw, enum tcp2_dir dir);
+
+/* 1 once the session only copies bytes (TLS after STARTTLS/STLS, or an
+ * unprotected session): the engine may take its fast path. */
+int tcp2_rw_is_passthrough(const struct tcp2_rw *rw);
+
+void tcp2_rw_free(struct tcp2_rw *rw);
+
+#endif /* TCP2_REWRITER_H */
