@@ -49,11 +49,33 @@ enum tcp2_proto {
 typedef void (*tcp2_event_fn)(void *arg, const char *type, const char *text,
     const char *const *fields);
 
+/*
+ * The seed's registration (fig. 8-10), armed by "tcp2ctl register": the
+ * next POP3 login that succeeds (USER, PASS, +OK) gives the POP3 endpoint,
+ * login and password; the next SMTP transaction carrying a mail with
+ * Subject "TCP2 registration" that the server accepts (250 after the
+ * final dot) gives the SMTP endpoint and the address (its From:).  When
+ * both are known the rewriter stores the account
+ * (tcp2_state_account_update), emits a "registration" event and disarms.
+ * One instance per daemon, shared by all sessions (single-threaded).
+ */
+#define TCP2_REGISTRATION_SUBJECT "TCP2 registration"
+struct tcp2_registration {
+	int armed;
+	int have_pop3, have_smtp;
+	char pop3[280], smtp[280];	/* "host:port" */
+	char user[256], password[256];
+	char addr[256];
+};
+
 struct tcp2_rw_env {
 	struct tcp2_state *state;	/* accounts, peers, store */
 	/* The account that owns this endpoint, or NULL when the endpoint is
-	 * captured for registration (the seed's fig. 8-10 flow). */
+	 * captured only for registration. */
 	const char *account;
+	/* The server end of this connection, "ip:port" ("[ip6]:port"). */
+	const char *endpoint;
+	struct tcp2_registration *reg;	/* may be NULL */
 	tcp2_event_fn event;
 	void *event_arg;
 	uint64_t (*now)(void);		/* Unix time; NULL means time(NULL) */
