@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libgcrypt20-dev libjson-c-dev libmnl-dev libnl-genl-3-dev libnetfilter-queue-dev
-python3-cryptography-vectors age gnupg"
+python3-cryptography-vectors libpython3.11-testsuite age gnupg"
 
 missing=""
 for p in $PKGS; do
