@@ -18,7 +18,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgcrypt -lg
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wvla
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Idaemon/core
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Idaemon/core -Idaemon/net
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(PKG_CFLAGS)
 LDLIBS	+= $(PKG_LIBS)
@@ -32,6 +32,9 @@ endif
 CORE_SRC := $(sort $(wildcard daemon/core/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 CORE_LIB := $(BUILD)/lib/libtcp2core.a
+NET_SRC  := $(sort $(wildcard daemon/net/*.c))
+NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/obj/%.o)
+NET_LIB  := $(BUILD)/lib/libtcp2net.a
 
 TEST_SUPPORT := tests/unit/harness.c tests/unit/vectors.c
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -54,11 +57,15 @@ $(CORE_LIB): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+$(NET_LIB): $(NET_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
 $(BUILD)/bin/tcp2-mail: $(BUILD)/obj/daemon/tools/tcp2-mail.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(CORE_LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(NET_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -109,4 +109,21 @@ int tcp2_rw_is_passthrough(const struct tcp2_rw *rw);
 
 void tcp2_rw_free(struct tcp2_rw *rw);
 
+/*
+ * Any other rewriter (the engine's tests use an expanding one): the same
+ * five operations on an implementation pointer, which tcp2_rw_free hands
+ * to ops->free.
+ */
+struct tcp2_rw_ops {
+	int (*feed)(void *impl, enum tcp2_dir dir, const uint8_t *in,
+	    size_t len, tcp2_out_fn out, void *arg);
+	int (*end)(void *impl, enum tcp2_dir dir, tcp2_out_fn out, void *arg);
+	size_t (*held)(const void *impl, enum tcp2_dir dir);
+	int (*is_passthrough)(const void *impl);
+	void (*free)(void *impl);
+};
+
+int tcp2_rw_custom(struct tcp2_rw **rw, const struct tcp2_rw_ops *ops,
+    void *impl);
+
 #endif /* TCP2_REWRITER_H */
