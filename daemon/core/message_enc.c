@@ -178,11 +178,16 @@ enc_scan(struct tcp2_msg_enc *e, int at_eof, int *ended)
 		}
 		if (tcp2_hdr_is(&f, "From")) {
 			e->nfrom++;
-			if (tcp2_hdr_addr(f.value, f.valuelen, e->from_addr) != 0)
+			/* The receiver needs it in clear: too long a field
+			 * means no usable From: (TCP2_ENOFROM). */
+			if (f.rawlen > TCP2_MSG_FIELD_MAX ||
+			    tcp2_hdr_addr(f.value, f.valuelen, e->from_addr) != 0)
 				e->from_addr[0] = '\0';
 		}
+		/* The last slot is kept for From:. */
 		if (tcp2_msg_clear_field(&f) && f.rawlen <= TCP2_MSG_FIELD_MAX &&
-		    e->nclear < ENC_MAX_CLEAR) {
+		    (e->nclear < ENC_MAX_CLEAR - 1 || (e->nclear < ENC_MAX_CLEAR &&
+		    tcp2_hdr_is(&f, "From")))) {
 			e->clear[e->nclear].off = e->scan;
 			e->clear[e->nclear].len = f.rawlen;
 			e->nclear++;

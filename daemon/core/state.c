@@ -886,19 +886,24 @@ tcp2_state_lookup(void *arg, const char *from, struct tcp2_msg_sender *snd)
 		snd->nkeys = 1;
 		return tcp2_account_self_key(&s->acct[i], snd->keys[0]);
 	}
+	/* Every account that knows this sender may be the recipient: offer
+	 * all their keys (the wrap hints pick the right one). */
+	snd->nkeys = 0;
 	for (i = 0; i < s->npeer; i++) {
 		p = &s->peer[i];
 		if (strcmp(p->addr, from) != 0 || p->nkeys == 0 ||
 		    !p->has_identity)
 			continue;
-		snprintf(snd->addr, sizeof(snd->addr), "%s", from);
-		memcpy(snd->ed_pub, p->ed_pub, 32);
-		for (k = 0; k < p->nkeys && k < TCP2_MSG_MAX_KEYS; k++)
-			memcpy(snd->keys[k], p->keys[k].key, 32);
-		snd->nkeys = k;
-		return 0;
+		if (snd->nkeys == 0) {
+			snprintf(snd->addr, sizeof(snd->addr), "%s", from);
+			memcpy(snd->ed_pub, p->ed_pub, 32);
+		} else if (memcmp(snd->ed_pub, p->ed_pub, 32) != 0) {
+			continue;	/* another identity: not this sender */
+		}
+		for (k = 0; k < p->nkeys && snd->nkeys < TCP2_MSG_MAX_KEYS; k++)
+			memcpy(snd->keys[snd->nkeys++], p->keys[k].key, 32);
 	}
-	return TCP2_ENOKEY;
+	return snd->nkeys ? 0 : TCP2_ENOKEY;
 }
 
 int

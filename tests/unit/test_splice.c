@@ -1,0 +1,527 @@
+/*
+ * test_splice.c - the splice engine between two simulated TCP endpoints
+ * over a lossy, duplicating, reordering network, with a rewriter that
+ * doubles every client byte (holding each line until its end) and drops
+ * '#' from the server's bytes.  Asserts both receivers get exactly the
+ * rewritten streams, every packet leaves with valid lengths and
+ * checksums, both FINs complete, for IPv4 and IPv6, several seeds.
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "error.h"
+#include "harness.h"
+#include "pkt.h"
+#include "rewriter.h"
+#include "splice.h"
+
+/* ---- the test rewriter ---- */
+
+struct trw {
+	uint8_t line[4096];
+	size_t llen;
+};
+
+static int
+trw_feed(void *impl, enum tcp2_dir d, const uint8_t *in, size_t n,
+    tcp2_out_fn out, void *arg)
+{
+	struct trw *t = impl;
+	uint8_t buf[8192];
+	size_t i, k = 0;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (d == TCP2_S2C) {
+			if (in[i] != '#' && (rc = out(arg, &in[i], 1)) != 0)
+				return rc;
+			continue;
+		}
+		t->line[t->llen++] = in[i];
+		if (in[i] != '\n' && t->llen < sizeof(t->line))
+			continue;
+		for (k = 0; k < t->llen; k++)
+			buf[2 * k] = buf[2 * k + 1] = t->line[k];
+		if ((rc = out(arg, buf, 2 * t->llen)) != 0)
+			return rc;
+		t->llen = 0;
+	}
+	return 0;
+}
+
+static int
+trw_end(void *impl, enum tcp2_dir d, tcp2_out_fn out, void *arg)
+{
+	struct trw *t = impl;
+	uint8_t buf[8192];
+	size_t k;
+
+	if (d != TCP2_C2S || t->llen == 0)
+		return 0;
+	for (k = 0; k < t->llen; k++)
+		buf[2 * k] = buf[2 * k + 1] = t->line[k];
+	k = t->llen;
+	t->llen = 0;
+	return out(arg, buf, 2 * k);
+}
+
+static size_t
+trw_held(const void *impl, enum tcp2_dir d)
+{
+	const struct trw *t = impl;
+
+	return d == TCP2_C2S ? t->llen : 0;
+}
+
+static int
+trw_pass(const void *impl)
+{
+	(void)impl;
+	return 0;
+}
+
+static void
+trw_free(void *impl)
+{
+	free(impl);
+}
+
+static const struct tcp2_rw_ops trw_ops = {
+	trw_feed, trw_end, trw_held, trw_pass, trw_free,
+};
+
+/* ---- simulated TCP endpoints ---- */
+
+struct seg {
+	uint64_t off;
+	uint8_t *data;
+	size_t len;
+};
+
+struct node {
+	struct tcp2_pkt t;		/* addresses of what it sends */
+	uint32_t isn, peer_isn;
+	int synced;
+	const uint8_t *tx;
+	size_t txlen;
+	uint64_t una, nxt;
+	int fin_sent, fin_acked, peer_fin;
+	uint8_t *rx;
+	size_t rxlen;
+	struct seg ooo[256];
+	size_t nooo;
+	uint32_t peer_wnd;
+	unsigned int mss;
+	int idle;
+};
+
+/* Packets on the wire, in flight. */
+struct wire {
+	uint8_t *pkt[4096];
+	size_t len[4096];
+	int n;
+};
+
+static unsigned int bad_csum, bad_len;
+
+static uint32_t
+sum16(const uint8_t *b, size_t n, uint32_t acc)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		acc += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		acc += (uint32_t)b[n - 1] << 8;
+	return acc;
+}
+
+static int
+fold_ok(uint32_t acc)
+{
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return acc == 0xffff;
+}
+
+/* Independent check of lengths and checksums of a built packet. */
+static void
+check_packet(const uint8_t *b, size_t n)
+{
+	uint8_t ph[40];
+	size_t ihl, tl;
+	uint32_t acc;
+
+	if (b[0] >> 4 == 4) {
+		ihl = (size_t)(b[0] & 15) * 4;
+		tl = (size_t)(b[2] << 8 | b[3]);
+		if (tl != n)
+			bad_len++;
+		if (!fold_ok(sum16(b, ihl, 0)))
+			bad_csum++;
+		memcpy(ph, b + 12, 8);
+		ph[8] = 0;
+		ph[9] = 6;
+		ph[10] = (uint8_t)((tl - ihl) >> 8);
+		ph[11] = (uint8_t)(tl - ihl);
+		acc = sum16(ph, 12, 0);
+		if (!fold_ok(sum16(b + ihl, tl - ihl, acc)))
+			bad_csum++;
+	} else {
+		tl = (size_t)(b[4] << 8 | b[5]);
+		if (tl + 40 != n)
+			bad_len++;
+		acc = sum16(b + 8, 32, 0) + (uint32_t)tl + 6;
+		if (!fold_ok(sum16(b + 40, tl, acc)))
+			bad_csum++;
+	}
+}
+
+static void
+wire_put(struct wire *w, const uint8_t *p, size_t n)
+{
+	if (w->n == 4096)
+		return;
+	check_packet(p, n);
+	w->pkt[w->n] = malloc(n);
+	memcpy(w->pkt[w->n], p, n);
+	w->len[w->n] = n;
+	w->n++;
+}
+
+static int
+inject_cb(void *arg, const uint8_t *p, size_t n)
+{
+	wire_put(arg, p, n);
+	return 0;
+}
+
+static void
+node_send(struct node *nd, struct wire *w, uint8_t flags, uint64_t off,
+    const uint8_t *pl, size_t n, int with_mss)
+{
+	uint8_t buf[TCP2_PKT_MAX];
+	struct tcp2_pkt t = nd->t;
+	uint32_t ack = nd->synced ? nd->peer_isn + 1 + (uint32_t)nd->rxlen +
+	    (nd->peer_fin ? 1 : 0) : 0;
+	long len;
+
+	if (with_mss) {
+		/* MSS 1460, SACK permitted (the engine must strip it). */
+		static const uint8_t o[] = { 2, 4, 0x05, 0xb4, 4, 2, 1, 1 };
+		memcpy(t.opt, o, sizeof(o));
+		t.optlen = sizeof(o);
+	}
+	len = tcp2_pkt_build(&t, nd->isn + (flags & TCP2_TH_SYN ? 0 :
+	    1 + (uint32_t)off), ack, flags | (nd->synced ? TCP2_TH_ACK : 0),
+	    65535, pl, n, buf, sizeof(buf));
+	if (len > 0)
+		wire_put(w, buf, (size_t)len);
+}
+
+/* What a node transmits this tick: new data in its window, or resends. */
+static void
+node_tick(struct node *nd, struct wire *w)
+{
+	uint64_t lim;
+	size_t n;
+	int sent = 0;
+
+	if (!nd->synced)
+		return;
+	if (++nd->idle > 6) {		/* our "RTO": go back */
+		nd->nxt = nd->una;
+		if (!nd->fin_acked)
+			nd->fin_sent = 0;
+		nd->idle = 0;
+	}
+	lim = nd->una + (nd->peer_wnd < 65535 ? nd->peer_wnd : 65535);
+	while (nd->nxt < nd->txlen && nd->nxt < lim && sent < 40) {
+		n = nd->txlen - nd->nxt;
+		if (n > nd->mss)
+			n = nd->mss;
+		if (nd->nxt + n > lim)
+			n = (size_t)(lim - nd->nxt);
+		node_send(nd, w, TCP2_TH_PSH, nd->nxt, nd->tx + nd->nxt, n, 0);
+		nd->nxt += n;
+		sent++;
+	}
+	if (nd->nxt == nd->txlen && !nd->fin_sent) {
+		node_send(nd, w, TCP2_TH_FIN, nd->txlen, NULL, 0, 0);
+		nd->fin_sent = 1;
+		sent++;
+	}
+	if (!sent)
+		node_send(nd, w, 0, nd->nxt + (nd->fin_sent ? 1 : 0), NULL, 0,
+		    0);
+}
+
+static void
+node_rx_drain(struct node *nd)
+{
+	size_t i;
+	int again = 1;
+
+	while (again) {
+		again = 0;
+		for (i = 0; i < nd->nooo; i++) {
+			struct seg *s = &nd->ooo[i];
+			if (s->off <= nd->rxlen) {
+				if (s->off + s->len > nd->rxlen) {
+					size_t k = (size_t)(nd->rxlen - s->off);
+					memcpy(nd->rx + nd->rxlen, s->data + k,
+					    s->len - k);
+					nd->rxlen += s->len - k;
+				}
+				free(s->data);
+				nd->ooo[i] = nd->ooo[--nd->nooo];
+				again = 1;
+				break;
+			}
+		}
+	}
+}
+
+static void
+node_recv(struct node *nd, struct wire *w, const uint8_t *b, size_t n,
+    size_t rxcap)
+{
+	struct tcp2_pkt p;
+	uint64_t off, a;
+
+	if (tcp2_pkt_parse(&p, b, n) != 0)
+		return;
+	if (p.flags & TCP2_TH_SYN) {
+		nd->peer_isn = p.seq;
+		nd->mss = tcp2_opt_mss(&p) ? tcp2_opt_mss(&p) : 536;
+		if (!nd->synced) {
+			nd->synced = 1;
+			if (!(p.flags & TCP2_TH_ACK))	/* server: SYN-ACK */
+				node_send(nd, w, TCP2_TH_SYN, 0, NULL, 0, 1);
+			else				/* client: ACK */
+				node_send(nd, w, 0, 0, NULL, 0, 0);
+		} else if (!(p.flags & TCP2_TH_ACK)) {
+			node_send(nd, w, TCP2_TH_SYN, 0, NULL, 0, 1);
+		}
+		return;
+	}
+	if (p.flags & TCP2_TH_ACK) {
+		a = (uint32_t)(p.ack - nd->isn - 1);
+		if (a > nd->txlen) {
+			if (nd->fin_sent && a == nd->txlen + 1)
+				nd->fin_acked = 1;
+			a = nd->txlen;
+		}
+		if (a > nd->una) {
+			nd->una = a;
+			nd->idle = 0;
+		}
+		if (nd->nxt < nd->una)
+			nd->nxt = nd->una;
+		nd->peer_wnd = p.win;
+	}
+	off = (uint32_t)(p.seq - nd->peer_isn - 1);
+	if (p.paylen > 0 && off + p.paylen <= rxcap) {
+		if (off <= nd->rxlen) {
+			if (off + p.paylen > nd->rxlen) {
+				size_t k = (size_t)(nd->rxlen - off);
+				memcpy(nd->rx + nd->rxlen, p.payload + k,
+				    p.paylen - k);
+				nd->rxlen += p.paylen - k;
+			}
+		} else if (nd->nooo < 256) {
+			struct seg *s = &nd->ooo[nd->nooo++];
+			s->off = off;
+			s->len = p.paylen;
+			s->data = malloc(p.paylen);
+			memcpy(s->data, p.payload, p.paylen);
+		}
+		node_rx_drain(nd);
+	}
+	if ((p.flags & TCP2_TH_FIN) && off + p.paylen == nd->rxlen)
+		nd->peer_fin = 1;
+	if (p.paylen > 0 || (p.flags & TCP2_TH_FIN))
+		node_send(nd, w, 0, nd->nxt + (nd->fin_sent &&
+		    nd->nxt == nd->txlen ? 1 : 0), NULL, 0, 0);
+}
+
+/* Deliver a wire through an impairment: loss, duplication, reordering. */
+static void
+shuffle_loss(struct wire *w, double loss, double dup)
+{
+	int i, j;
+	uint8_t *tp;
+	size_t tl;
+
+	for (i = 0; i < w->n; i++) {
+		if ((double)rand() / RAND_MAX < loss) {
+			free(w->pkt[i]);
+			w->pkt[i] = w->pkt[--w->n];
+			w->len[i] = w->len[w->n];
+			i--;
+			continue;
+		}
+	}
+	for (i = 0; i < w->n && w->n < 4000; i++)
+		if ((double)rand() / RAND_MAX < dup) {
+			w->pkt[w->n] = malloc(w->len[i]);
+			memcpy(w->pkt[w->n], w->pkt[i], w->len[i]);
+			w->len[w->n++] = w->len[i];
+		}
+	for (i = 0; i + 1 < w->n; i++)
+		if (rand() % 8 == 0) {
+			j = i + 1 + rand() % (w->n - i - 1 < 4 ? w->n - i - 1 : 4);
+			tp = w->pkt[i]; w->pkt[i] = w->pkt[j]; w->pkt[j] = tp;
+			tl = w->len[i]; w->len[i] = w->len[j]; w->len[j] = tl;
+		}
+}
+
+/* Expected outputs of the test rewriter. */
+static size_t
+expect_c2s(const uint8_t *in, size_t n, uint8_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[2 * i] = out[2 * i + 1] = in[i];
+	return 2 * n;
+}
+
+static size_t
+expect_s2c(const uint8_t *in, size_t n, uint8_t *out)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (in[i] != '#')
+			out[k++] = in[i];
+	return k;
+}
+
+static void
+gen(uint8_t *b, size_t n, int hashes)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		b[i] = (uint8_t)(rand() % 60 == 0 ? '\n' :
+		    hashes && rand() % 7 == 0 ? '#' : 'a' + rand() % 26);
+}
+
+static void
+run(int family, unsigned int seed, double loss, double dup, size_t c2s,
+    size_t s2c)
+{
+	struct node cl = { 0 }, sv = { 0 };
+	struct wire w[2] = { { .n = 0 }, { .n = 0 } }, in_flight, *src;
+	struct tcp2_splice *sp;
+	struct tcp2_rw *rw;
+	struct trw *t = calloc(1, sizeof(*t));
+	uint8_t *ctx = malloc(c2s), *stx = malloc(s2c), *exp_s, *exp_c, out[TCP2_PKT_MAX];
+	size_t els, elc, outlen;
+	enum tcp2_sp_verdict v;
+	int tick, d, i, done = 0;
+
+	srand(seed);
+	gen(ctx, c2s, 0);
+	gen(stx, s2c, 1);
+	exp_s = malloc(2 * c2s + 1);
+	exp_c = malloc(s2c + 1);
+	els = expect_c2s(ctx, c2s, exp_s);
+	elc = expect_s2c(stx, s2c, exp_c);
+	cl.rx = malloc(elc + 1);
+	sv.rx = malloc(els + 1);
+	cl.t.family = sv.t.family = family;
+	if (family == AF_INET) {
+		memcpy(cl.t.src, "\x0a\x4d\x00\x02", 4);
+		memcpy(cl.t.dst, "\x0a\x4d\x00\x01", 4);
+	} else {
+		memcpy(cl.t.src, "\xfd\x77\0\0\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+		memcpy(cl.t.dst, "\xfd\x77\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	}
+	cl.t.sport = 40000;
+	cl.t.dport = 25;
+	sv.t = cl.t;
+	tcp2_pkt_reverse(&sv.t);
+	cl.isn = 0xfffff000u + seed;	/* wraps during the transfer */
+	sv.isn = 0x7ffff000u + seed;
+	cl.tx = ctx;
+	cl.txlen = c2s;
+	sv.tx = stx;
+	sv.txlen = s2c;
+	cl.peer_wnd = sv.peer_wnd = 65535;
+	tcp2_rw_custom(&rw, &trw_ops, t);
+	tcp2_splice_new(&sp, rw, 1000, inject_cb, &in_flight);
+
+	node_send(&cl, &w[0], TCP2_TH_SYN, 0, NULL, 0, 1);
+	for (tick = 0; tick < 20000 && !done; tick++) {
+		for (d = 0; d < 2; d++) {
+			/* Packets of direction d: lossy path to the engine,
+			 * through it, lossy path to the receiver. */
+			src = &w[d];
+			shuffle_loss(src, loss, dup);
+			in_flight.n = 0;
+			for (i = 0; i < src->n; i++) {
+				if (tcp2_splice_packet(sp, d, src->pkt[i],
+				    src->len[i], &v, out, &outlen) != 0)
+					t_check(0, "engine error at tick %d", tick);
+				if (v == TCP2_SP_REPLACE)
+					wire_put(&in_flight, out, outlen);
+				else if (v == TCP2_SP_ACCEPT)
+					wire_put(&in_flight, src->pkt[i],
+					    src->len[i]);
+				free(src->pkt[i]);
+			}
+			src->n = 0;
+			shuffle_loss(&in_flight, loss, dup);
+			for (i = 0; i < in_flight.n; i++) {
+				if (d == 0)
+					node_recv(&sv, &w[1], in_flight.pkt[i],
+					    in_flight.len[i], els);
+				else
+					node_recv(&cl, &w[0], in_flight.pkt[i],
+					    in_flight.len[i], elc);
+				free(in_flight.pkt[i]);
+			}
+		}
+		node_tick(&cl, &w[0]);
+		node_tick(&sv, &w[1]);
+		done = cl.fin_acked && sv.fin_acked && sv.rxlen == els &&
+		    cl.rxlen == elc;
+	}
+	t_check(done && memcmp(sv.rx, exp_s, els) == 0 &&
+	    memcmp(cl.rx, exp_c, elc) == 0,
+	    "%s seed %u loss %.0f%% dup %.0f%%: server got %zu/%zu, client "
+	    "%zu/%zu, FINs %d/%d, %d ticks", family == AF_INET ? "IPv4" :
+	    "IPv6", seed, loss * 100, dup * 100, sv.rxlen, els, cl.rxlen, elc,
+	    cl.fin_acked, sv.fin_acked, tick);
+	t_check(done && tcp2_splice_closed(sp), "  connection closed cleanly");
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < w[d].n; i++)
+			free(w[d].pkt[i]);
+	for (i = 0; i < (int)cl.nooo; i++)
+		free(cl.ooo[i].data);
+	for (i = 0; i < (int)sv.nooo; i++)
+		free(sv.ooo[i].data);
+	tcp2_splice_free(sp);
+	free(ctx); free(stx); free(exp_s); free(exp_c); free(cl.rx); free(sv.rx);
+}
+
+int
+main(void)
+{
+	unsigned int s;
+
+	run(AF_INET, 1, 0, 0, 200000, 100000);
+	run(AF_INET6, 2, 0, 0, 200000, 100000);
+	for (s = 10; s < 16; s++)
+		run(s % 2 ? AF_INET6 : AF_INET, s, 0.03, 0.01, 150000, 50000);
+	run(AF_INET, 99, 0.10, 0.02, 60000, 30000);
+	t_check(bad_csum == 0 && bad_len == 0,
+	    "every packet had valid lengths and checksums (%u bad checksums, "
+	    "%u bad lengths)", bad_csum, bad_len);
+	return t_done();
+}
