@@ -13,8 +13,9 @@
  *    tcp2_msg_dec_held() never exceeds TCP2_MSG_MAX_LAG.
  *
  * 1, tamper: the rest is a list of edits (xor, insert, delete, duplicate
- *    at positions) applied to one of a few valid messages that
- *    tcp2_msg_enc_* made at start-up with the same fixed keys.  Asserts,
+ *    at positions; the first 32 count) applied to one of a few valid
+ *    messages that tcp2_msg_enc_* made at start-up with the same fixed
+ *    keys; bits 1-2 of the option byte pick which.  Asserts,
  *    besides the above: the plaintext that reaches the sink is always a
  *    prefix of the original (a chunk is released only once authentic), a
  *    decode that succeeds gives the original byte for byte, and its
@@ -44,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 #define FZ_HDR		5		/* option byte, four sizes */
 #define FZ_OP_LEN	5		/* op, 24-bit position, value */
 #define FZ_MUT_MAX	(256u << 10)	/* bound on a tampered message */
+#define FZ_EDITS_MAX	32		/* more only cost time */
 #define FZ_OPT_TAMPER	0x01
 #define FZ_OPT_TRACE	0x02		/* raw: TCP2_DEC_KEEP_TRACE */
 #define FZ_OPT_DECOY	0x04		/* raw: a wrong key tried first */
@@ -67,7 +69,7 @@ struct fz_orig {
 	struct fz_buf plain, enc;
 	int sign;
 };
-#define FZ_NORIG 3
+#define FZ_NORIG 4
 static struct fz_orig fz_orig[FZ_NORIG];
 
 static void
@@ -88,10 +90,11 @@ fz_buf_out(void *arg, const void *p, size_t n)
 	return 0;
 }
 
-/* Encode plain with the fixed keys; signed when From: is FZ_FROM and
- * sign is set. */
+/* Encode plain with the fixed keys; signed with ed_sec when From: is
+ * FZ_FROM and sign is set. */
 static void
-fz_encode(const uint8_t *plain, size_t len, int sign, struct fz_buf *out)
+fz_encode(const uint8_t *plain, size_t len, int sign, const uint8_t *ed_sec,
+    struct fz_buf *out)
 {
 	const uint8_t (*keys)[TCP2_MSG_KEY_LEN] =
 	    (const uint8_t (*)[TCP2_MSG_KEY_LEN])fz_key;
@@ -100,7 +103,7 @@ fz_encode(const uint8_t *plain, size_t len, int sign, struct fz_buf *out)
 
 	p.keys = keys;
 	p.nkeys = 1;
-	p.sign_sec = fz_ed_sec;
+	p.sign_sec = ed_sec;
 	p.sign_addr = sign ? FZ_FROM : "nobody@example.org";
 	p.fixed_mk = fz_mk;
 	p.fixed_salt = fz_salt;
@@ -124,7 +127,7 @@ fz_orig_make(struct fz_orig *o, const char *text, size_t pad, int sign)
 		fz_buf_add(&o->plain, i % 72 == 71 ? "\n" :
 		    &"abcdefghijklmnopqrstuvwxyz0123456789"[i * 7 % 36], 1);
 	o->sign = sign;
-	fz_encode(o->plain.p, o->plain.len, sign, &o->enc);
+	fz_encode(o->plain.p, o->plain.len, sign, fz_ed_sec, &o->enc);
 }
 
 static void
@@ -164,6 +167,10 @@ fz_setup(void)
 	    "To: bob@example.org\n"
 	    "Subject: report\n"
 	    "\n", TCP2_MSG_CHUNK + 1000, 1);
+	/* A last chunk shorter than the trailer window. */
+	fz_orig_make(&fz_orig[3],
+	    "From: alice@example.org\n"
+	    "\n", TCP2_MSG_CHUNK - 25 + 10, 0);
 }
 
 int
@@ -358,7 +365,8 @@ fz_edit(struct fz_buf *m, const uint8_t e[FZ_OP_LEN])
 	}
 }
 
-static void
+/* Returns the decoder's result (gen_corpus checks its seeds with it). */
+static int
 fz_tamper(unsigned int opt, const uint8_t sz[4], const uint8_t *ops,
     size_t nops)
 {
@@ -370,9 +378,11 @@ fz_tamper(unsigned int opt, const uint8_t sz[4], const uint8_t *ops,
 	unsigned int lopt = 0;
 	enum tcp2_sig_status st;
 	size_t i;
+	int rc;
 
 	fz_buf_add(&m, o->enc.p, o->enc.len);
-	for (i = 0; i + FZ_OP_LEN <= nops; i += FZ_OP_LEN)
+	for (i = 0; i + FZ_OP_LEN <= nops && i < FZ_EDITS_MAX * FZ_OP_LEN;
+	    i += FZ_OP_LEN)
 		fz_edit(&m, ops + i);
 
 	p.lookup = fz_lookup;
@@ -380,7 +390,7 @@ fz_tamper(unsigned int opt, const uint8_t sz[4], const uint8_t *ops,
 	p.out = fz_sink_check;
 	p.arg = &sink;
 	CHECK(tcp2_msg_dec_new(&d, &p) == 0);
-	if (fz_decode(d, m.p, m.len, sz) == 0) {
+	if ((rc = fz_decode(d, m.p, m.len, sz)) == 0) {
 		fz_check_done(d);
 		/* Authenticity: never a different plaintext. */
 		CHECK(sink.got == o->plain.len);
@@ -393,6 +403,7 @@ fz_tamper(unsigned int opt, const uint8_t sz[4], const uint8_t *ops,
 	}
 	tcp2_msg_dec_free(d);
 	free(m.p);
+	return rc;
 }
 
 int
@@ -401,7 +412,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < FZ_HDR)
 		return 0;
 	if (data[0] & FZ_OPT_TAMPER)
-		fz_tamper(data[0], data + 1, data + FZ_HDR, size - FZ_HDR);
+		(void)fz_tamper(data[0], data + 1, data + FZ_HDR,
+		    size - FZ_HDR);
 	else
 		fz_raw(data[0], data + 1, data + FZ_HDR, size - FZ_HDR);
 	return 0;
