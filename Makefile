@@ -12,7 +12,7 @@ BUILD	?= build
 SAN	?= 0
 CC	?= cc
 
-PKGS	:= libgcrypt json-c
+PKGS	:= libgcrypt json-c libmnl libnetfilter_queue
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgcrypt -lgpg-error -ljson-c)
 
