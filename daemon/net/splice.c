@@ -538,7 +538,9 @@ sp_data(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p,
 	size_t skip;
 
 	end = off + p->paylen;
-	if (off > D->in_next) {
+	/* After its FIN the sender's next sequence number is one further:
+	 * that is no gap. */
+	if (off > D->in_next + (D->fin_in ? 1 : 0)) {
 		/* A gap before it: keep it (bounded), say nothing. */
 		if (!D->fin_in)
 			ooo_add(sp, D, off, p->payload, p->paylen, fin);
@@ -580,6 +582,11 @@ sp_data(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p,
 		from = D->out_acked;
 	if (to > from + SP_RETX_MAX)
 		to = from + SP_RETX_MAX;
+	if (from >= to && !(fin && D->fin_in && !D->fin_acked))
+		/* Nothing the receiver still lacks: carry the ACK only, at
+		 * the next sequence number (a lower one would be ignored). */
+		return sp_build(sp, p, seq_of(D, D->out_next + (D->fin_in ?
+		    1 : 0)), ack, aflag, win, NULL, 0);
 	if (from > to)
 		from = to;
 	return sp_emit(sp, d, p, from, to, D->fin_in && !D->fin_acked &&

@@ -125,7 +125,8 @@ struct wire {
 	int n;
 };
 
-static unsigned int bad_csum, bad_len;
+static unsigned int bad_csum, bad_len, bad_ackseq;
+static unsigned int strict_seq;	/* the network does not reorder */
 
 static uint32_t
 sum16(const uint8_t *b, size_t n, uint32_t acc)
@@ -324,6 +325,12 @@ node_recv(struct node *nd, struct wire *w, const uint8_t *b, size_t n,
 		nd->peer_wnd = p.win;
 	}
 	off = (uint32_t)(p.seq - nd->peer_isn - 1);
+	/* A pure ACK below the next expected sequence number is an old
+	 * segment to a real TCP (RFC 9293 3.10.7.4): its ACK is ignored.
+	 * Only meaningful when the network keeps packets in order. */
+	if (p.paylen == 0 && !(p.flags & (TCP2_TH_FIN | TCP2_TH_RST)) &&
+	    (int32_t)(off - (nd->rxlen + (nd->peer_fin ? 1 : 0))) < 0)
+		bad_ackseq += strict_seq;
 	if (p.paylen > 0 && off + p.paylen <= rxcap) {
 		if (off <= nd->rxlen) {
 			if (off + p.paylen > nd->rxlen) {
@@ -371,7 +378,7 @@ shuffle_loss(struct wire *w, double loss, double dup)
 			memcpy(w->pkt[w->n], w->pkt[i], w->len[i]);
 			w->len[w->n++] = w->len[i];
 		}
-	for (i = 0; i + 1 < w->n; i++)
+	for (i = 0; i + 1 < w->n && loss > 0; i++)
 		if (rand() % 8 == 0) {
 			j = i + 1 + rand() % (w->n - i - 1 < 4 ? w->n - i - 1 : 4);
 			tp = w->pkt[i]; w->pkt[i] = w->pkt[j]; w->pkt[j] = tp;
@@ -426,6 +433,7 @@ run(int family, unsigned int seed, double loss, double dup, size_t c2s,
 	int tick, d, i, done = 0;
 
 	srand(seed);
+	strict_seq = loss == 0 && dup == 0;
 	gen(ctx, c2s, 0);
 	gen(stx, s2c, 1);
 	exp_s = malloc(2 * c2s + 1);
@@ -520,6 +528,8 @@ main(void)
 	for (s = 10; s < 16; s++)
 		run(s % 2 ? AF_INET6 : AF_INET, s, 0.03, 0.01, 150000, 50000);
 	run(AF_INET, 99, 0.10, 0.02, 60000, 30000);
+	t_check(bad_ackseq == 0, "no pure ACK falls below the next expected "
+	    "sequence number (%u did)", bad_ackseq);
 	t_check(bad_csum == 0 && bad_len == 0,
 	    "every packet had valid lengths and checksums (%u bad checksums, "
 	    "%u bad lengths)", bad_csum, bad_len);
