@@ -27,6 +27,62 @@ static const uint8_t b64_val1[256] = {
 	['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64, ['='] = 65,
 };
 
+/*
+ * Encoding, two characters at a time: the pair for a 12-bit value v is
+ * b64_pairs[2 * v], b64_pairs[2 * v + 1] (8 KiB).
+ */
+#define B64_ROW(x) x "A" x "B" x "C" x "D" x "E" x "F" x "G" x "H" x "I" \
+	x "J" x "K" x "L" x "M" x "N" x "O" x "P" x "Q" x "R" x "S" x "T" \
+	x "U" x "V" x "W" x "X" x "Y" x "Z" x "a" x "b" x "c" x "d" x "e" \
+	x "f" x "g" x "h" x "i" x "j" x "k" x "l" x "m" x "n" x "o" x "p" \
+	x "q" x "r" x "s" x "t" x "u" x "v" x "w" x "x" x "y" x "z" x "0" \
+	x "1" x "2" x "3" x "4" x "5" x "6" x "7" x "8" x "9" x "+" x "/"
+static const char b64_pairs[2 * 4096 + 1] =
+	B64_ROW("A") B64_ROW("B") B64_ROW("C") B64_ROW("D") B64_ROW("E")
+	B64_ROW("F") B64_ROW("G") B64_ROW("H") B64_ROW("I") B64_ROW("J")
+	B64_ROW("K") B64_ROW("L") B64_ROW("M") B64_ROW("N") B64_ROW("O")
+	B64_ROW("P") B64_ROW("Q") B64_ROW("R") B64_ROW("S") B64_ROW("T")
+	B64_ROW("U") B64_ROW("V") B64_ROW("W") B64_ROW("X") B64_ROW("Y")
+	B64_ROW("Z") B64_ROW("a") B64_ROW("b") B64_ROW("c") B64_ROW("d")
+	B64_ROW("e") B64_ROW("f") B64_ROW("g") B64_ROW("h") B64_ROW("i")
+	B64_ROW("j") B64_ROW("k") B64_ROW("l") B64_ROW("m") B64_ROW("n")
+	B64_ROW("o") B64_ROW("p") B64_ROW("q") B64_ROW("r") B64_ROW("s")
+	B64_ROW("t") B64_ROW("u") B64_ROW("v") B64_ROW("w") B64_ROW("x")
+	B64_ROW("y") B64_ROW("z") B64_ROW("0") B64_ROW("1") B64_ROW("2")
+	B64_ROW("3") B64_ROW("4") B64_ROW("5") B64_ROW("6") B64_ROW("7")
+	B64_ROW("8") B64_ROW("9") B64_ROW("+") B64_ROW("/");
+
+/*
+ * Decoding, four characters at a time: b64_dN[c] is the 6-bit value of c
+ * shifted into its place in a 24-bit group (N = 0 is the first of four),
+ * or B64_BAD for '=' and every character outside the alphabet, so that
+ * OR-ing the four entries gives the group and one test finds a stray.
+ */
+#define B64_BAD		0x80000000u
+#define B64_V(c)	((c) >= 'A' && (c) <= 'Z' ? (c) - 'A' : \
+			 (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26 : \
+			 (c) >= '0' && (c) <= '9' ? (c) - '0' + 52 : \
+			 (c) == '+' ? 62 : (c) == '/' ? 63 : 64)
+#define B64_D1(c, sh)	(B64_V(c) < 64 ? (uint32_t)B64_V(c) << (sh) : \
+			 B64_BAD)
+#define B64_D4(c, sh)	B64_D1(c, sh), B64_D1((c) + 1, sh), \
+			B64_D1((c) + 2, sh), B64_D1((c) + 3, sh)
+#define B64_D16(c, sh)	B64_D4(c, sh), B64_D4((c) + 4, sh), \
+			B64_D4((c) + 8, sh), B64_D4((c) + 12, sh)
+#define B64_D64(c, sh)	B64_D16(c, sh), B64_D16((c) + 16, sh), \
+			B64_D16((c) + 32, sh), B64_D16((c) + 48, sh)
+#define B64_D256(sh)	B64_D64(0, sh), B64_D64(64, sh), \
+			B64_D64(128, sh), B64_D64(192, sh)
+
+/* B64_V counts on contiguous letters and digits, as in ASCII. */
+_Static_assert('Z' - 'A' == 25 && 'z' - 'a' == 25 && '9' - '0' == 9 &&
+    'A' == 65 && '+' == 43 && '/' == 47, "base64 tables assume ASCII");
+
+static const uint32_t b64_d0[256] = { B64_D256(18) };
+static const uint32_t b64_d1[256] = { B64_D256(12) };
+static const uint32_t b64_d2[256] = { B64_D256(6) };
+static const uint32_t b64_d3[256] = { B64_D256(0) };
+
 void
 tcp2_b64_enc_init(struct tcp2_b64_enc *e, const char *eol)
 {
@@ -52,11 +108,58 @@ enc_put4(struct tcp2_b64_enc *e, char *o, uint32_t v)
 	return n;
 }
 
+/* Big-endian load of the 8 bytes at p (compilers make it one load). */
+static inline uint64_t
+load_be64(const uint8_t *p)
+{
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 |
+	    (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+	    (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	    (uint64_t)p[6] << 8 | (uint64_t)p[7];
+}
+
+/* Input bytes of one full line. */
+#define B64_LINE_IN	(TCP2_B64_LINE / 4 * 3)
+
+/* The two characters of the 12-bit value v. */
+static inline void
+enc_pair(char *o, uint64_t v)
+{
+	memcpy(o, b64_pairs + 2 * (v & 4095), 2);
+}
+
+/*
+ * One whole line: B64_LINE_IN (57) bytes into TCP2_B64_LINE (76)
+ * characters, six bytes per step read as one 64-bit word (the reads stay
+ * inside the 57 bytes), then the last triple.
+ */
+static inline void
+enc_line(char *o, const uint8_t *in)
+{
+	uint64_t w;
+	uint32_t v;
+	size_t k;
+
+	for (k = 0; k + 8 <= B64_LINE_IN; k += 6, o += 8) {
+		w = load_be64(in + k);
+		enc_pair(o, w >> 52);
+		enc_pair(o + 2, w >> 40);
+		enc_pair(o + 4, w >> 28);
+		enc_pair(o + 6, w >> 16);
+	}
+	for (; k < B64_LINE_IN; k += 3, o += 4) {
+		v = (uint32_t)in[k] << 16 | (uint32_t)in[k + 1] << 8 |
+		    in[k + 2];
+		enc_pair(o, v >> 12);
+		enc_pair(o + 2, v);
+	}
+}
+
 size_t
 tcp2_b64_enc_update(struct tcp2_b64_enc *e, char *out, const uint8_t *in,
     size_t len)
 {
-	size_t n = 0, i = 0;
+	size_t n = 0, i = 0, k, eollen;
 
 	/* Complete a carried partial triple first. */
 	while (e->ncarry > 0 && e->ncarry < 3 && i < len) {
@@ -67,6 +170,20 @@ tcp2_b64_enc_update(struct tcp2_b64_enc *e, char *out, const uint8_t *in,
 		} else {
 			e->carry[e->ncarry++] = in[i++];
 		}
+	}
+	/* Triples up to the end of the current line... */
+	while (e->col != 0 && i + 3 <= len) {
+		n += enc_put4(e, out + n, (uint32_t)in[i] << 16 |
+		    (uint32_t)in[i + 1] << 8 | in[i + 2]);
+		i += 3;
+	}
+	/* ...then whole lines at once: the same bytes enc_put4 writes. */
+	eollen = strlen(e->eol);
+	for (; i + B64_LINE_IN <= len; i += B64_LINE_IN) {
+		enc_line(out + n, in + i);
+		n += TCP2_B64_LINE;
+		for (k = 0; k < eollen; k++)
+			out[n++] = e->eol[k];
 	}
 	for (; i + 3 <= len; i += 3)
 		n += enc_put4(e, out + n, (uint32_t)in[i] << 16 |
@@ -142,17 +259,39 @@ long
 tcp2_b64_dec_line(struct tcp2_b64_dec *d, uint8_t *out, const char *line,
     size_t len)
 {
-	size_t i;
+	const unsigned char *l = (const unsigned char *)line;
+	size_t i = 0;
 	long n = 0, r;
-	uint8_t v;
+	uint32_t v;
+	uint8_t a;
 
 	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
 		len--;
-	for (i = 0; i < len; i++) {
-		v = b64_val1[(unsigned char)line[i]];
-		if (v == 0 || d->done)
+	for (;;) {
+		/*
+		 * Fast path: whole quads of four alphabet characters, with
+		 * no quad carried over and no padding seen, give three bytes
+		 * each and cannot fail.  A quad with '=' or a stray character
+		 * is left to the careful loop below.
+		 */
+		if (d->nquad == 0 && !d->done) {
+			for (; i + 4 <= len; i += 4, n += 3) {
+				v = b64_d0[l[i]] | b64_d1[l[i + 1]] |
+				    b64_d2[l[i + 2]] | b64_d3[l[i + 3]];
+				if (v & B64_BAD)
+					break;
+				out[n] = (uint8_t)(v >> 16);
+				out[n + 1] = (uint8_t)(v >> 8);
+				out[n + 2] = (uint8_t)v;
+			}
+		}
+		if (i >= len)
+			return n;
+		/* One character the careful way. */
+		a = b64_val1[l[i++]];
+		if (a == 0 || d->done)
 			return TCP2_EFORMAT;
-		d->quad[d->nquad++] = v - 1;
+		d->quad[d->nquad++] = (uint8_t)(a - 1);
 		if (d->nquad == 4) {
 			r = dec_quad(d, out + n);
 			if (r < 0)
@@ -160,7 +299,6 @@ tcp2_b64_dec_line(struct tcp2_b64_dec *d, uint8_t *out, const char *line,
 			n += r;
 		}
 	}
-	return n;
 }
 
 int
