@@ -85,15 +85,36 @@ tcp2_endpoint_parse(const char *spec, enum tcp2_proto proto,
 	return 0;
 }
 
+void
+tcp2_endpoint_any(struct tcp2_endpoint *e, int family, uint16_t port,
+    enum tcp2_proto proto)
+{
+	memset(e, 0, sizeof(*e));
+	e->family = family;
+	e->any = 1;
+	e->port = port;
+	e->proto = proto;
+	snprintf(e->text, sizeof(e->text), family == AF_INET6 ? "[::]:%u" :
+	    "*:%u", port);
+}
+
 const struct tcp2_endpoint *
 tcp2_endpoint_find(const struct tcp2_endpoint *eps, size_t n, int family,
     const uint8_t *addr, uint16_t port)
 {
+	const struct tcp2_endpoint *any = NULL;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (eps[i].family == family && eps[i].port == port &&
-		    memcmp(eps[i].addr, addr, family == AF_INET ? 4 : 16) == 0)
+	for (i = 0; i < n; i++) {
+		if (eps[i].family != family || eps[i].port != port)
+			continue;
+		if (eps[i].any) {
+			if (any == NULL)
+				any = &eps[i];
+			continue;
+		}
+		if (memcmp(eps[i].addr, addr, family == AF_INET ? 4 : 16) == 0)
 			return &eps[i];
-	return NULL;
+	}
+	return any;
 }

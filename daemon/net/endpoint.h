@@ -17,6 +17,7 @@ struct tcp2_endpoint {
 	int family;			/* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	uint16_t port;
+	int any;			/* any address (registration) */
 	enum tcp2_proto proto;
 	char account[TCP2_ADDR_MAX];
 	char text[TCP2_ENDPOINT_TEXT];	/* as printed: 10.0.0.1:25 */
@@ -30,7 +31,13 @@ struct tcp2_endpoint {
 int tcp2_endpoint_parse(const char *spec, enum tcp2_proto proto,
     const char *account, struct tcp2_endpoint *eps, size_t max, size_t *n);
 
-/* The endpoint with this address and port, or NULL. */
+/* A wildcard endpoint: every server on this port (the seed's designated
+ * port search, while registration is armed). */
+void tcp2_endpoint_any(struct tcp2_endpoint *e, int family, uint16_t port,
+    enum tcp2_proto proto);
+
+/* The endpoint with this address and port (exact before wildcard), or
+ * NULL. */
 const struct tcp2_endpoint *tcp2_endpoint_find(
     const struct tcp2_endpoint *eps, size_t n, int family,
     const uint8_t *addr, uint16_t port);

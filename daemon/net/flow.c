@@ -92,11 +92,12 @@ tcp2_flows_gc(struct tcp2_flows *ft, time_t now,
 	for (i = 0; i < FLOW_BUCKETS; i++) {
 		pp = &ft->b[i];
 		while ((f = *pp) != NULL) {
-			if (f->closed == 0 && tcp2_splice_closed(f->sp))
+			if (f->closed == 0 && (f->sp == NULL ||
+			    tcp2_splice_closed(f->sp)))
 				f->closed = now;
 			if ((f->closed && now - f->closed >= TCP2_FLOW_GRACE) ||
 			    now - f->last >= TCP2_FLOW_IDLE) {
-				if (fn)
+				if (fn && f->sp != NULL)
 					fn(arg, f);
 				*pp = f->next;
 				tcp2_splice_free(f->sp);

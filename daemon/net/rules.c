@@ -1,11 +1,17 @@
 /*
- * rules.c - install and remove the NFQUEUE capture rules by running
- * iptables / ip6tables (-w: wait for the xtables lock).
+ * rules.c - install and remove the NFQUEUE capture rules.
+ *
+ * The chains TCP2_OUT and TCP2_IN are filled with iptables-restore
+ * --noflush: one transaction per table, so replacing the rules (an account
+ * added, registration armed) never leaves a moment where a captured
+ * connection is not captured.  The jumps from OUTPUT and INPUT are added
+ * once and checked with -C.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -17,30 +23,139 @@
 
 extern char **environ;
 
-/* Run argv; quiet: its stderr goes to /dev/null.  Exit status or -1. */
+#define IPT(v6)		((v6) ? "ip6tables" : "iptables")
+#define IPT_RESTORE(v6)	((v6) ? "ip6tables-restore" : "iptables-restore")
+
+/* Run argv with stdin from input (may be NULL); quiet: stderr to
+ * /dev/null.  Exit status, or -1. */
 static int
-run(char *const argv[], int quiet)
+run(char *const argv[], const char *input, int quiet)
 {
 	posix_spawn_file_actions_t fa;
+	int p[2] = { -1, -1 }, st;
+	size_t len, off = 0;
+	ssize_t n;
 	pid_t pid;
-	int st;
 
+	if (input != NULL && pipe2(p, O_CLOEXEC) != 0)
+		return -1;
 	posix_spawn_file_actions_init(&fa);
+	if (input != NULL)
+		posix_spawn_file_actions_adddup2(&fa, p[0], 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	if (quiet)
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY,
 		    0);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -1;
-	}
+	st = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	if (input != NULL) {
+		close(p[0]);
+		len = strlen(input);
+		while (st == 0 && off < len &&
+		    (n = write(p[1], input + off, len - off)) > 0)
+			off += (size_t)n;
+		close(p[1]);
+	}
+	if (st != 0)
+		return -1;
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
 		return -1;
 	return WEXITSTATUS(st);
 }
 
-#define IPT(v6) ((v6) ? "ip6tables" : "iptables")
+/* The jump from a built-in chain to ours, unless it is there. */
+static int
+ensure_jump(int v6, const char *from, const char *to)
+{
+	char *chk[] = { IPT(v6), "-w", "-C", (char *)from, "-j", (char *)to,
+	    NULL };
+	char *ins[] = { IPT(v6), "-w", "-I", (char *)from, "1", "-j",
+	    (char *)to, NULL };
+
+	if (run(chk, NULL, 1) == 0)
+		return 0;
+	return run(ins, NULL, 0) == 0 ? 0 : TCP2_EIO;
+}
+
+/* Append "-A chain ... -j NFQUEUE" lines for one direction. */
+static int
+put_rule(char **buf, size_t *len, size_t *cap, const char *line)
+{
+	size_t n = strlen(line);
+	char *nb;
+
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		nb = realloc(*buf, *cap);
+		if (nb == NULL)
+			return TCP2_ENOMEM;
+		*buf = nb;
+	}
+	memcpy(*buf + *len, line, n + 1);
+	*len += n;
+	return 0;
+}
+
+static int
+install_family(int v6, const struct tcp2_endpoint *eps, size_t n,
+    uint16_t qnum)
+{
+	char *argv[] = { IPT_RESTORE(v6), "-w", "--noflush", NULL };
+	char line[512], addr[INET6_ADDRSTRLEN], a_out[80], a_in[80];
+	char *buf = NULL;
+	size_t len = 0, cap = 0, i;
+	int rc;
+
+	snprintf(line, sizeof(line), "*filter\n:TCP2_OUT - [0:0]\n"
+	    ":TCP2_IN - [0:0]\n-A TCP2_OUT -m mark --mark 0x%x/0x%x -j RETURN\n"
+	    "-A TCP2_IN -m mark --mark 0x%x/0x%x -j RETURN\n", TCP2_MARK,
+	    TCP2_MARK_MASK, TCP2_MARK, TCP2_MARK_MASK);
+	rc = put_rule(&buf, &len, &cap, line);
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((eps[i].family == AF_INET6) != v6)
+			continue;
+		a_out[0] = a_in[0] = '\0';
+		if (!eps[i].any) {
+			inet_ntop(eps[i].family, eps[i].addr, addr,
+			    sizeof(addr));
+			snprintf(a_out, sizeof(a_out), "-d %s ", addr);
+			snprintf(a_in, sizeof(a_in), "-s %s ", addr);
+		}
+		snprintf(line, sizeof(line), "-A TCP2_OUT -p tcp %s--dport %u "
+		    "-j NFQUEUE --queue-num %u\n-A TCP2_IN -p tcp %s--sport %u "
+		    "-j NFQUEUE --queue-num %u\n", a_out, eps[i].port, qnum,
+		    a_in, eps[i].port, qnum);
+		rc = put_rule(&buf, &len, &cap, line);
+	}
+	if (rc == 0)
+		rc = put_rule(&buf, &len, &cap, "COMMIT\n");
+	if (rc == 0 && run(argv, buf, 0) != 0)
+		rc = TCP2_EIO;
+	free(buf);
+	if (rc == 0)
+		rc = ensure_jump(v6, "OUTPUT", "TCP2_OUT");
+	if (rc == 0)
+		rc = ensure_jump(v6, "INPUT", "TCP2_IN");
+	return rc;
+}
+
+int
+tcp2_rules_install(const struct tcp2_endpoint *eps, size_t n, uint16_t qnum)
+{
+	int rc;
+
+	rc = install_family(0, eps, n, qnum);
+	/* ip6tables may be missing where IPv6 is off: then there is
+	 * nothing to capture in IPv6 either, unless an endpoint is v6. */
+	if (rc == 0 && install_family(1, eps, n, qnum) != 0) {
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (eps[i].family == AF_INET6)
+				return TCP2_EIO;
+	}
+	return rc;
+}
 
 static void
 remove_family(int v6)
@@ -53,14 +168,14 @@ remove_family(int v6)
 	char *xi[] = { IPT(v6), "-w", "-X", "TCP2_IN", NULL };
 
 	/* A jump may have been inserted twice by a crashed run. */
-	while (run(jo, 1) == 0)
+	while (run(jo, NULL, 1) == 0)
 		;
-	while (run(ji, 1) == 0)
+	while (run(ji, NULL, 1) == 0)
 		;
-	run(fo, 1);
-	run(fi, 1);
-	run(xo, 1);
-	run(xi, 1);
+	run(fo, NULL, 1);
+	run(fi, NULL, 1);
+	run(xo, NULL, 1);
+	run(xi, NULL, 1);
 }
 
 void
@@ -68,62 +183,4 @@ tcp2_rules_remove(void)
 {
 	remove_family(0);
 	remove_family(1);
-}
-
-static int
-add_rule(int v6, const char *chain, const char *dirflag, const char *addr,
-    const char *portflag, const char *port, const char *q)
-{
-	char *a[] = { IPT(v6), "-w", "-A", (char *)chain, "-p", "tcp",
-	    (char *)dirflag, (char *)addr, (char *)portflag, (char *)port,
-	    "-j", "NFQUEUE", "--queue-num", (char *)q, NULL };
-
-	return run(a, 0) == 0 ? 0 : TCP2_EIO;
-}
-
-static int
-setup_family(int v6)
-{
-	char mark[32];
-	char *no[] = { IPT(v6), "-w", "-N", "TCP2_OUT", NULL };
-	char *ni[] = { IPT(v6), "-w", "-N", "TCP2_IN", NULL };
-	char *mo[] = { IPT(v6), "-w", "-A", "TCP2_OUT", "-m", "mark", "--mark",
-	    mark, "-j", "RETURN", NULL };
-	char *mi[] = { IPT(v6), "-w", "-A", "TCP2_IN", "-m", "mark", "--mark",
-	    mark, "-j", "RETURN", NULL };
-	char *jo[] = { IPT(v6), "-w", "-I", "OUTPUT", "1", "-j", "TCP2_OUT",
-	    NULL };
-	char *ji[] = { IPT(v6), "-w", "-I", "INPUT", "1", "-j", "TCP2_IN",
-	    NULL };
-
-	snprintf(mark, sizeof(mark), "0x%x/0x%x", TCP2_MARK, TCP2_MARK_MASK);
-	if (run(no, 0) != 0 || run(ni, 0) != 0 || run(mo, 0) != 0 ||
-	    run(mi, 0) != 0 || run(jo, 0) != 0 || run(ji, 0) != 0)
-		return TCP2_EIO;
-	return 0;
-}
-
-int
-tcp2_rules_install(const struct tcp2_endpoint *eps, size_t n, uint16_t qnum)
-{
-	char addr[INET6_ADDRSTRLEN], port[8], q[8];
-	int have6 = 0, rc = 0, v6;
-	size_t i;
-
-	tcp2_rules_remove();
-	for (i = 0; i < n; i++)
-		have6 |= eps[i].family == AF_INET6;
-	snprintf(q, sizeof(q), "%u", qnum);
-	if ((rc = setup_family(0)) != 0 || (have6 && (rc = setup_family(1))))
-		return rc;
-	for (i = 0; i < n && rc == 0; i++) {
-		v6 = eps[i].family == AF_INET6;
-		inet_ntop(eps[i].family, eps[i].addr, addr, sizeof(addr));
-		snprintf(port, sizeof(port), "%u", eps[i].port);
-		rc = add_rule(v6, "TCP2_OUT", "-d", addr, "--dport", port, q);
-		if (rc == 0)
-			rc = add_rule(v6, "TCP2_IN", "-s", addr, "--sport", port,
-			    q);
-	}
-	return rc;
 }
