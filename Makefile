@@ -35,6 +35,9 @@ CORE_LIB := $(BUILD)/lib/libtcp2core.a
 NET_SRC  := $(sort $(wildcard daemon/net/*.c))
 NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/obj/%.o)
 NET_LIB  := $(BUILD)/lib/libtcp2net.a
+CTL_SRC  := daemon/ctl/ctl.c
+CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
+CTL_LIB  := $(BUILD)/lib/libtcp2ctl.a
 
 TEST_SUPPORT := tests/unit/harness.c tests/unit/vectors.c
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -44,6 +47,8 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
 BINS := $(BUILD)/bin/tcp2-mail
 
 .PHONY: all userspace check test-build fuzz bench demo clean deps kmod
+
+BINS += $(BUILD)/bin/tcp2ctl
 
 all: userspace
 
@@ -61,13 +66,23 @@ $(NET_LIB): $(NET_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+$(CTL_LIB): $(CTL_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
 $(BUILD)/bin/tcp2-mail: $(BUILD)/obj/daemon/tools/tcp2-mail.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(NET_LIB) $(CORE_LIB)
+$(BUILD)/bin/tcp2ctl: $(BUILD)/obj/daemon/ctl/tcp2ctl.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(CTL_LIB) $(NET_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/tests/unit/test_ctl.o: CPPFLAGS += -Idaemon/ctl
 
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/unit
 
