@@ -46,6 +46,9 @@ struct tcp2_msg_enc_params {
 	/* The account's registered address: the message is signed only
 	 * when its From: is exactly this mailbox (seed 003). */
 	const char *sign_addr;
+	/* Hash for the signature on a second thread (hasher.h); the daemon
+	 * leaves this 0 and stays single-threaded. */
+	int parallel;
 	/* Tests only: fixed message key and salt; NULL means random. */
 	const uint8_t *fixed_mk;
 	const uint8_t *fixed_salt;
@@ -101,6 +104,7 @@ struct tcp2_msg_dec_params {
 	tcp2_out_fn out;
 	void *arg;
 	unsigned int flags;
+	int parallel;		/* as in tcp2_msg_enc_params */
 };
 
 struct tcp2_msg_dec;

@@ -16,6 +16,7 @@
 
 #include "base64.h"
 #include "error.h"
+#include "hasher.h"
 #include "message_int.h"
 
 #define DEC_LINE_MAX	8192	/* longest line kept (longer: prefix only) */
@@ -65,7 +66,7 @@ struct tcp2_msg_dec {
 
 	uint8_t tail[MSG_TRAILER_MAX];
 	size_t tlen;
-	struct tcp2_sha256_ctx *sha;
+	struct tcp2_hasher *sha;
 	char head[MSG_HEAD_COPY];	/* first plaintext bytes, for From: */
 	size_t headlen;
 
@@ -88,7 +89,7 @@ tcp2_msg_dec_new(struct tcp2_msg_dec **dp, const struct tcp2_msg_dec_params *p)
 	d->bhneed = MSG_PREFIX_LEN;
 	d->reason = "";
 	tcp2_b64_dec_init(&d->b64);
-	if (tcp2_sha256_open(&d->sha) != 0) {
+	if (tcp2_hasher_new(&d->sha, p->parallel) != 0) {
 		free(d);
 		return TCP2_ENOMEM;
 	}
@@ -111,7 +112,7 @@ dec_release(struct tcp2_msg_dec *d, const uint8_t *p, size_t n)
 
 	if (n == 0)
 		return 0;
-	tcp2_sha256_write(d->sha, p, n);
+	tcp2_hasher_write(d->sha, p, n);
 	if (d->headlen < sizeof(d->head)) {
 		k = sizeof(d->head) - d->headlen;
 		if (k > n)
@@ -319,7 +320,7 @@ dec_verify(struct tcp2_msg_dec *d, const uint8_t *sig)
 		return;
 	}
 	tcp2_sha256(hh, d->binhdr, d->bhlen);
-	tcp2_sha256_final(d->sha, bh);
+	tcp2_hasher_final(d->sha, bh);
 	n = tcp2_msg_sig_input(in, hh, bh, inner);
 	if (tcp2_ed25519_verify(sig, d->sender.ed_pub, in, n) == 0) {
 		d->status = TCP2_SIG_VERIFIED;
@@ -661,7 +662,7 @@ tcp2_msg_dec_free(struct tcp2_msg_dec *d)
 	if (d == NULL)
 		return;
 	tcp2_aead_close(d->aead);
-	tcp2_sha256_close(d->sha);
+	tcp2_hasher_free(d->sha);
 	tcp2_crypto_wipe(d, sizeof(*d));
 	free(d);
 }

@@ -14,6 +14,7 @@
 
 #include "base64.h"
 #include "error.h"
+#include "hasher.h"
 #include "message_int.h"
 
 #define ENC_MAX_CLEAR	64	/* clear fields copied at most */
@@ -34,7 +35,7 @@ struct tcp2_msg_enc {
 	size_t binhdrlen;
 	uint8_t aad[TCP2_SHA256_LEN];	/* SHA-256 of binhdr */
 	struct tcp2_aead *aead;
-	struct tcp2_sha256_ctx *sha;	/* of the original, for signing */
+	struct tcp2_hasher *sha;	/* of the original, for signing */
 
 	uint8_t chunk[TCP2_MSG_CHUNK];
 	size_t clen;
@@ -148,8 +149,9 @@ tcp2_msg_enc_new(struct tcp2_msg_enc **ep, const struct tcp2_msg_enc_params *p)
 		rc = tcp2_msg_payload_key(mk, e->salt, pk);
 	if (rc == 0)
 		rc = tcp2_aead_open_ctx(&e->aead, pk);
-	if (rc == 0)
-		rc = tcp2_sha256_open(&e->sha);
+	/* Nothing to sign, nothing to hash. */
+	if (rc == 0 && e->can_sign)
+		rc = tcp2_hasher_new(&e->sha, p->parallel);
 	tcp2_crypto_wipe(mk, sizeof(mk));
 	tcp2_crypto_wipe(pk, sizeof(pk));
 	if (rc != 0) {
@@ -340,7 +342,8 @@ tcp2_msg_enc_write(struct tcp2_msg_enc *e, const void *buf, size_t len)
 {
 	if (e->dead)
 		return TCP2_ESTATE;
-	tcp2_sha256_write(e->sha, buf, len);
+	if (e->sha != NULL)
+		tcp2_hasher_write(e->sha, buf, len);
 	return enc_push(e, buf, len, 1);
 }
 
@@ -357,7 +360,7 @@ enc_trailer(struct tcp2_msg_enc *e, uint8_t *t, size_t *tlen)
 	if (e->can_sign && e->nfrom == 1 &&
 	    strcmp(e->from_addr, e->sign_addr) == 0) {
 		tcp2_sha256(hh, e->binhdr, e->binhdrlen);
-		tcp2_sha256_final(e->sha, bh);
+		tcp2_hasher_final(e->sha, bh);
 		n = tcp2_msg_sig_input(in, hh, bh, e->from_addr);
 		rc = tcp2_ed25519_sign(t, e->sign_sec, in, n);
 		if (rc != 0)
@@ -412,7 +415,7 @@ tcp2_msg_enc_free(struct tcp2_msg_enc *e)
 	if (e == NULL)
 		return;
 	tcp2_aead_close(e->aead);
-	tcp2_sha256_close(e->sha);
+	tcp2_hasher_free(e->sha);
 	free(e->binhdr);
 	free(e->b64);
 	tcp2_crypto_wipe(e, sizeof(*e));

@@ -429,6 +429,7 @@ cmd_encrypt(struct tcp2_state *s, const char *account, char *to)
 	p.sign_addr = a->addr;
 	p.out = obuf_put;
 	p.arg = &out;
+	p.parallel = 1;	/* a command-line tool may use both cores */
 	/* The output: clear header fields (at most twice the 16 KiB header
 	 * window, line ends rewritten), about 1 KiB of MIME text, and the
 	 * input with 16 bytes per 16 KiB chunk and the key wraps, in base64
@@ -520,6 +521,7 @@ cmd_decrypt(struct tcp2_state *s, const struct dec_opts *o)
 	p.out = obuf_put;
 	p.arg = &out;
 	p.flags = o->keep_trace ? TCP2_DEC_KEEP_TRACE : 0;
+	p.parallel = 1;
 	/* The plaintext is shorter than its base64 encoding. */
 	obuf_reserve(&out, input_size());
 	rc = tcp2_msg_dec_new(&d, &p);

@@ -137,6 +137,7 @@ run_encrypt(const uint8_t *in, size_t len, struct sink *s)
 	p.sign_addr = "alice@example.org";
 	p.out = sink_put;
 	p.arg = s;
+	p.parallel = 1;
 	t0 = now();
 	if ((rc = tcp2_msg_enc_new(&e, &p)) != 0)
 		die("tcp2_msg_enc_new", rc);
@@ -166,6 +167,7 @@ run_decrypt(const uint8_t *in, size_t len, struct sink *s)
 	p.lookup = lookup;
 	p.out = sink_put;
 	p.arg = s;
+	p.parallel = 1;
 	t0 = now();
 	if ((rc = tcp2_msg_dec_new(&d, &p)) != 0)
 		die("tcp2_msg_dec_new", rc);

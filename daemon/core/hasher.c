@@ -1,0 +1,158 @@
+/*
+ * hasher.c - SHA-256 inline, or on one worker thread fed through a ring.
+ *
+ * The ring is a single-producer, single-consumer byte queue under one
+ * mutex: the writer copies in and signals, the worker hashes the largest
+ * contiguous filled span outside the lock and frees it.  Copying costs a
+ * fraction of hashing, so the two stages overlap almost fully.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "error.h"
+#include "hasher.h"
+
+struct tcp2_hasher {
+	struct tcp2_sha256_ctx *sha;
+	int parallel, threaded, done;
+	size_t total;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint8_t *ring;
+	size_t head, fill;	/* read position, bytes waiting */
+};
+
+static void *
+worker(void *arg)
+{
+	struct tcp2_hasher *h = arg;
+	size_t n;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (h->fill == 0 && !h->done)
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->fill == 0 && h->done)
+			break;
+		n = h->fill;
+		if (n > TCP2_HASHER_RING - h->head)
+			n = TCP2_HASHER_RING - h->head;
+		pthread_mutex_unlock(&h->mu);
+		tcp2_sha256_write(h->sha, h->ring + h->head, n);
+		pthread_mutex_lock(&h->mu);
+		h->head = (h->head + n) % TCP2_HASHER_RING;
+		h->fill -= n;
+		pthread_cond_broadcast(&h->cv);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+int
+tcp2_hasher_new(struct tcp2_hasher **hp, int parallel)
+{
+	struct tcp2_hasher *h = calloc(1, sizeof(*h));
+	int rc;
+
+	if (h == NULL)
+		return TCP2_ENOMEM;
+	if ((rc = tcp2_sha256_open(&h->sha)) != 0) {
+		free(h);
+		return rc;
+	}
+	h->parallel = parallel;
+	*hp = h;
+	return 0;
+}
+
+static void
+start_worker(struct tcp2_hasher *h)
+{
+	h->ring = malloc(TCP2_HASHER_RING);
+	if (h->ring == NULL)
+		return;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	if (pthread_create(&h->th, NULL, worker, h) != 0) {
+		pthread_cond_destroy(&h->cv);
+		pthread_mutex_destroy(&h->mu);
+		free(h->ring);
+		h->ring = NULL;
+		return;
+	}
+	h->threaded = 1;
+}
+
+void
+tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t tail, n;
+
+	if (!h->threaded && h->parallel &&
+	    h->total + len >= TCP2_HASHER_THRESHOLD)
+		start_worker(h);
+	h->total += len;
+	if (!h->threaded) {
+		tcp2_sha256_write(h->sha, buf, len);
+		return;
+	}
+	pthread_mutex_lock(&h->mu);
+	while (len > 0) {
+		while (h->fill == TCP2_HASHER_RING)
+			pthread_cond_wait(&h->cv, &h->mu);
+		tail = (h->head + h->fill) % TCP2_HASHER_RING;
+		n = TCP2_HASHER_RING - h->fill;
+		if (n > TCP2_HASHER_RING - tail)
+			n = TCP2_HASHER_RING - tail;
+		if (n > len)
+			n = len;
+		/* The worker only reads [head, head + fill): tail is ours. */
+		pthread_mutex_unlock(&h->mu);
+		memcpy(h->ring + tail, p, n);
+		pthread_mutex_lock(&h->mu);
+		h->fill += n;
+		p += n;
+		len -= n;
+		pthread_cond_broadcast(&h->cv);
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void
+stop_worker(struct tcp2_hasher *h)
+{
+	if (!h->threaded)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->done = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->th, NULL);
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->mu);
+	tcp2_crypto_wipe(h->ring, TCP2_HASHER_RING);
+	free(h->ring);
+	h->ring = NULL;
+	h->threaded = 0;
+}
+
+void
+tcp2_hasher_final(struct tcp2_hasher *h, uint8_t out[32])
+{
+	stop_worker(h);
+	tcp2_sha256_final(h->sha, out);
+}
+
+void
+tcp2_hasher_free(struct tcp2_hasher *h)
+{
+	if (h == NULL)
+		return;
+	stop_worker(h);
+	tcp2_sha256_close(h->sha);
+	free(h);
+}
