@@ -21,7 +21,7 @@ WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Idaemon/core -Idaemon/net
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(PKG_CFLAGS)
-LDLIBS	+= $(PKG_LIBS)
+LDLIBS	+= $(PKG_LIBS) -pthread
 
 ifeq ($(SAN),1)
 CFLAGS	:= $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 \
@@ -44,7 +44,9 @@ TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
 
-BINS := $(BUILD)/bin/tcp2-mail
+BINS := $(BUILD)/bin/tcp2-mail $(BUILD)/bin/tcp2d
+TCP2D_OBJ := $(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o \
+	     $(BUILD)/obj/daemon/ctl/ctl.o
 
 .PHONY: all userspace check test-build fuzz bench demo clean deps kmod
 
@@ -73,6 +75,12 @@ $(CTL_LIB): $(CTL_OBJ)
 $(BUILD)/bin/tcp2-mail: $(BUILD)/obj/daemon/tools/tcp2-mail.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/tcp2d: $(TCP2D_OBJ) $(NET_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o: CPPFLAGS += -Idaemon/ctl
 
 $(BUILD)/bin/tcp2ctl: $(BUILD)/obj/daemon/ctl/tcp2ctl.o
 	@mkdir -p $(dir $@)
