@@ -23,6 +23,8 @@ struct tcp2_hasher {
 	pthread_cond_t cv;
 	uint8_t *ring;
 	size_t head, fill;	/* read position, bytes waiting */
+	int worker_waits;	/* signal only a side that sleeps */
+	int writer_waits;
 };
 
 static void *
@@ -33,8 +35,11 @@ worker(void *arg)
 
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		while (h->fill == 0 && !h->done)
+		while (h->fill == 0 && !h->done) {
+			h->worker_waits = 1;
 			pthread_cond_wait(&h->cv, &h->mu);
+			h->worker_waits = 0;
+		}
 		if (h->fill == 0 && h->done)
 			break;
 		n = h->fill;
@@ -45,7 +50,8 @@ worker(void *arg)
 		pthread_mutex_lock(&h->mu);
 		h->head = (h->head + n) % TCP2_HASHER_RING;
 		h->fill -= n;
-		pthread_cond_broadcast(&h->cv);
+		if (h->writer_waits)
+			pthread_cond_broadcast(&h->cv);
 	}
 	pthread_mutex_unlock(&h->mu);
 	return NULL;
@@ -102,8 +108,11 @@ tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
 	}
 	pthread_mutex_lock(&h->mu);
 	while (len > 0) {
-		while (h->fill == TCP2_HASHER_RING)
+		while (h->fill == TCP2_HASHER_RING) {
+			h->writer_waits = 1;
 			pthread_cond_wait(&h->cv, &h->mu);
+			h->writer_waits = 0;
+		}
 		tail = (h->head + h->fill) % TCP2_HASHER_RING;
 		n = TCP2_HASHER_RING - h->fill;
 		if (n > TCP2_HASHER_RING - tail)
@@ -117,7 +126,8 @@ tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
 		h->fill += n;
 		p += n;
 		len -= n;
-		pthread_cond_broadcast(&h->cv);
+		if (h->worker_waits)
+			pthread_cond_broadcast(&h->cv);
 	}
 	pthread_mutex_unlock(&h->mu);
 }

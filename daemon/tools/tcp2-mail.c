@@ -227,11 +227,11 @@ write_all(const void *buf, size_t len)
 	return 0;
 }
 
-/* Feed stdin to fn in 64 KiB pieces; EIO/ETOOBIG or fn's error. */
+/* Feed stdin to fn in pieces of up to 1 MiB; EIO/ETOOBIG or fn's error. */
 static int
 read_input(int (*fn)(void *, const void *, size_t), void *arg)
 {
-	static uint8_t buf[65536];
+	static uint8_t buf[1 << 20];	/* few, large writes: fewer hand-offs */
 	size_t total = 0;
 	ssize_t n;
 	int rc;
