@@ -100,7 +100,7 @@ struct outcome {
 	enum mode mode;
 	char from[TCP2_ADDR_MAX];	/* registration: the From: address */
 	char rcpts[512];		/* for people: "a, b, c" */
-	char reply[320];		/* K_REFUSED: what the client gets */
+	char reply[400];		/* K_REFUSED: what the client gets */
 };
 
 struct pcmd {
