@@ -6,7 +6,9 @@ set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libgcrypt20-dev libjson-c-dev libmnl-dev libnl-genl-3-dev libnetfilter-queue-dev
-python3-cryptography-vectors libpython3.11-testsuite age gnupg"
+python3-cryptography-vectors libpython3.11-testsuite age gnupg
+iproute2 iptables procps python3 curl postfix dovecot-core dovecot-pop3d
+swaks libio-socket-inet6-perl s-nail fetchmail tshark"
 
 missing=""
 for p in $PKGS; do
@@ -21,6 +23,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# No questions, no system-wide setup: the e2e world (tests/e2e/world.sh)
+# writes its own Postfix configuration; dumpcap needs no setuid (root).
+if command -v debconf-set-selections >/dev/null; then
+	debconf-set-selections <<'EOF'
+postfix postfix/main_mailer_type select No configuration
+wireshark-common wireshark-common/install-setuid boolean false
+EOF
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
