@@ -24,28 +24,29 @@
 # - Postfix stores lines with LF and Dovecot serves them with CRLF, so a
 #   message survives byte-exactly only if every line ends in CRLF (no bare
 #   CR or LF) and the message ends with CRLF.  Postfix prepends
-#   Return-Path, Delivered-To and Received (strip_trace removes them); it
-#   does not add or rewrite other headers for clients in 10.77.0.0/24 as
-#   long as the message has From, To, Date and Message-ID.
+#   Return-Path, X-Original-To, Delivered-To and Received (strip_trace
+#   removes them); it does not add or rewrite other headers for clients in
+#   10.77.0.0/24 as long as the message has From, To, Date and Message-ID.
 # - send_curl, send_swaks, send_smtplib(_many), send_pipelined, send_bdat
-#   send the file's bytes verbatim (with dot-stuffing where SMTP needs it).
-#   swaks substitutes its %TOKENS% (%DATE%, %TO_ADDRESS%, %MESSAGEID%,
-#   %FROM_ADDRESS%, %NEW_HEADERS%, %BODY%, ...) in the data: keep them out
-#   of test messages.
+#   send the file's bytes verbatim (dot-stuffed where SMTP DATA needs it;
+#   swaks with --no-data-fixup, so none of its token substitution or
+#   header re-assembly applies).
 # - send_snail composes its own header (Date, From, To, Subject,
-#   Message-ID, MIME-Version, Content-Type, Content-Transfer-Encoding,
-#   User-Agent); only the body is preserved, and only when it is short
-#   lined text (s-nail switches to quoted-printable for lines over 998
-#   octets or a body ending without newline).  Tests compare the body.
-# - fetch_curl and fetch_poplib give exactly what Dovecot sent after POP3
-#   dot-unstuffing.  fetch_fetchmail (options "invisible", "no rewrite",
-#   "no stripcr", "no mimedecode") leaves the message as received, too;
-#   see fetch_fetchmail for details.
+#   Message-ID, User-Agent, MIME-Version, Content-Type,
+#   Content-Transfer-Encoding) and greets with HELO, not EHLO; only the
+#   body is preserved, and only while its lines are short (one line over
+#   998 octets turns the whole body quoted-printable).  Tests compare the
+#   body.
+# - fetch_curl and fetch_poplib give exactly what Dovecot sent, minus the
+#   POP3 dot-stuffing.  fetch_fetchmail ("set invisible", "no rewrite",
+#   "no stripcr", "no mimedecode") leaves the message as received, too.
 #
 # Environment knobs: TCP2_WORLD_DIR (default /var/tmp/tcp2-e2e),
 # WORLD_SERVER (server address the send/fetch helpers use by default,
 # 10.77.0.1; set fd77::1 for IPv6), FETCH_KEEP=1 (fetch helpers leave the
-# messages on the server).
+# messages on the server), TCP2_WORLD_LOCK (default /run/tcp2-e2e.lock)
+# and WORLD_LOCK_WAIT (seconds world_up waits for another test's world,
+# default 1800).
 
 WORLD_DIR=${TCP2_WORLD_DIR:-/var/tmp/tcp2-e2e}
 WORLD_SRV4=10.77.0.1
@@ -755,6 +756,9 @@ send_bdat() {
 	_world_rawsmtp "$_sb_host" bdat "$WORLD_SERVER" "$@"
 }
 
+# The fetch helpers create DIR and name the files by POP3 message number
+# (0001.eml, ...): use a new or empty DIR for each fetch.
+#
 # fetch_curl HOST USER DIR [SERVER]: fetch all of USER's messages over
 # POP3 with curl into DIR/0001.eml, DIR/0002.eml, ... (POP3 order): one
 # LIST session, one session with RETR 1..N (curl removes the dot-stuffing
@@ -896,13 +900,17 @@ import os, socket, sys, time
 addr, tag, path = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
 fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_DGRAM)
-deadline, last = time.time() + 10, 0
+deadline, last, pos = time.time() + 10, 0, 0
 while time.time() < deadline:
     if time.time() - last > 0.25:
         s.sendto(tag, (addr, 9))
         last = time.time()
     try:
-        if tag in open(path, "rb").read():
+        with open(path, "rb") as f:   # only what is new since the last look
+            f.seek(max(0, pos - len(tag)))
+            chunk = f.read()
+            pos = f.tell()
+        if tag in chunk:
             sys.exit(0)
     except OSError:
         pass
