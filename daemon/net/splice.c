@@ -2,6 +2,15 @@
  * splice.c - per-connection sequence maps, retransmission cache, ACK and
  * window translation, segmentation and injection (DESIGN 2, SPLICE-NOTES).
  *
+ * Held input (a rewriter filling an AEAD chunk) has no output yet, so no
+ * acknowledgement of output can cover it; were it never acknowledged, a
+ * sender whose congestion window is smaller than a chunk would wait for
+ * ever.  So once the receiver has acknowledged every output byte, all
+ * consumed input is acknowledged, held bytes included: their output will
+ * be emitted with a later input segment, which is itself acknowledged
+ * only when that output is, and whose retransmission re-emits everything
+ * from the receiver's acknowledged point (so nothing depends on timers).
+ *
  * Offsets: a direction's input offset 0 is the byte after its SYN, the
  * same holds for output; sequence numbers are ISN + 1 + offset (the ISN is
  * never changed), unwrapped against the current position so that 32-bit
@@ -296,14 +305,16 @@ sp_emit(struct tcp2_splice *sp, int d, const struct tcp2_pkt *t,
     uint16_t win)
 {
 	struct sp_dir *D = &sp->dir[d];
-	size_t n;
+	/* The MSS counts payload without options (RFC 9293 3.7.1): the
+	 * timestamps a segment carries come off it, or it outgrows the MTU. */
+	size_t seg = D->mss - ((t->optlen + 3) & ~(size_t)3), n;
 	uint8_t fl;
 	int rc;
 
 	if (from < D->cache_base)
 		from = D->cache_base;
 	do {
-		n = to - from > D->mss ? D->mss : (size_t)(to - from);
+		n = to - from > seg ? seg : (size_t)(to - from);
 		fl = aflag;
 		if (from + n == to) {
 			fl |= n ? TCP2_TH_PSH : 0;
@@ -346,7 +357,7 @@ sp_map_ack(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p)
 		O->out_acked = a;
 		sp_trim(O, a);
 	}
-	in = map_ack(O, a);
+	in = O->out_acked == O->out_next ? O->in_next : map_ack(O, a);
 	return seq_of(O, in);
 }
 
@@ -515,7 +526,7 @@ sp_syn(struct tcp2_splice *sp, int d, struct tcp2_pkt *p)
 	D->started = 1;
 	D->isn = p->seq;
 	/* This side's MSS bounds what we send it: the other direction. */
-	O->mss = mss ? mss : SP_DEFAULT_MSS;
+	O->mss = mss >= 128 ? mss : SP_DEFAULT_MSS;	/* hostile tiny MSS */
 	D->wscale_snd = tcp2_opt_wscale(p);
 	if (d == TCP2_S2C) {
 		sp->wscale_ok = D->wscale_snd >= 0 && O->wscale_snd >= 0;
@@ -574,12 +585,12 @@ sp_data(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p,
 		return sp_build(sp, p, seq_of(D, D->out_next + (D->fin_in &&
 		    off > D->fin_in_off ? 1 : 0)), ack, aflag, win, NULL, 0);
 	}
-	/* A retransmission: re-emit exactly the output of that input. */
+	/* A retransmission: re-emit the output of that input, and whatever
+	 * before it the receiver still lacks (held input may have been
+	 * acknowledged, see the top of this file). */
 	D->retrans++;
-	from = map_out_start(D, off);
+	from = D->out_acked;
 	to = map_out_end(D, end);
-	if (from < D->out_acked)
-		from = D->out_acked;
 	if (to > from + SP_RETX_MAX)
 		to = from + SP_RETX_MAX;
 	if (from >= to && !(fin && D->fin_in && !D->fin_acked))
