@@ -66,6 +66,11 @@ struct sp_dir {
 	struct sp_ooo ooo[SP_OOO_SEGS];
 	size_t nooo, ooo_bytes;
 	uint64_t retrans, in_bytes, out_bytes;
+	/* Last packet the sender of this direction sent: its options
+	 * (timestamps) and the window we passed on, for ACKs we make up. */
+	uint8_t last_opt[TCP2_TCPOPT_MAX];
+	size_t last_optlen;
+	uint16_t last_win;
 };
 
 struct tcp2_splice {
@@ -412,6 +417,35 @@ sp_abort(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p)
 	return rc1 ? rc1 : rc2;
 }
 
+/*
+ * Acknowledge direction d's input to its sender ourselves: its segment
+ * was consumed but produced no output (held), so the receiver has nothing
+ * to acknowledge, and a sender waiting for that ACK (Nagle's algorithm, a
+ * small congestion window) would wait for ever.  Only when the receiver
+ * has all earlier output (see the top of this file).  The ACK looks like
+ * one from the receiver: its last timestamps and window.
+ */
+static int
+sp_ack_sender(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p)
+{
+	struct sp_dir *D = &sp->dir[d], *O = &sp->dir[1 - d];
+	struct tcp2_pkt t = *p;
+	long len;
+
+	if (D->out_acked != D->out_next || !O->started)
+		return 0;
+	tcp2_pkt_reverse(&t);
+	memcpy(t.opt, O->last_opt, O->last_optlen);
+	t.optlen = O->last_optlen;
+	len = tcp2_pkt_build(&t, seq_of(O, O->out_next + (O->fin_in ? 1 : 0)),
+	    seq_of(D, D->in_next + (D->fin_in ? 1 : 0)), TCP2_TH_ACK,
+	    O->last_win, NULL, 0, sp->scratch, TCP2_PKT_MAX);
+	if (len < 0)
+		return (int)len;
+	sp->injected++;
+	return sp->inject(sp->inject_arg, sp->scratch, (size_t)len);
+}
+
 /* Feed input to the rewriter and record the map point. */
 static int
 sp_feed(struct tcp2_splice *sp, int d, const uint8_t *buf, size_t n)
@@ -569,6 +603,8 @@ sp_data(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p,
 			rc = ooo_drain(sp, d, &fin_now);
 		if (rc == 0 && fin_now && !D->fin_in)
 			rc = sp_fin(sp, d);
+		if (rc == 0 && from == D->out_next)
+			rc = sp_ack_sender(sp, d, p);
 		if (rc != 0)
 			return rc;
 		return sp_emit(sp, d, p, from, D->out_next, D->fin_in && fin_now,
@@ -645,6 +681,9 @@ tcp2_splice_packet(struct tcp2_splice *sp, enum tcp2_dir dir,
 		tcp2_opt_strip_sack(&p);
 		ack = sp_map_ack(sp, d, &p);
 		win = sp_map_win(sp, d, &p);
+		memcpy(sp->dir[d].last_opt, p.opt, p.optlen);
+		sp->dir[d].last_optlen = p.optlen;
+		sp->dir[d].last_win = win;
 		if (p.flags & TCP2_TH_RST)
 			rc = sp_rst(sp, d, &p, ack);
 		else

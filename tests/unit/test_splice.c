@@ -260,9 +260,10 @@ node_tick(struct node *nd, struct wire *w)
 		nd->fin_sent = 1;
 		sent++;
 	}
-	if (!sent)
-		node_send(nd, w, 0, nd->nxt + (nd->fin_sent ? 1 : 0), NULL, 0,
-		    0);
+	/* Like a real TCP, an idle node says nothing: it acknowledges only
+	 * what it receives (node_recv).  A sender whose held input nobody
+	 * acknowledges would wait here for ever. */
+	(void)sent;
 }
 
 static void
@@ -494,7 +495,13 @@ run(int family, unsigned int seed, double loss, double dup, size_t c2s,
 			src->n = 0;
 			shuffle_loss(&in_flight, loss, dup);
 			for (i = 0; i < in_flight.n; i++) {
-				if (d == 0)
+				/* Routed by destination, as the kernel does:
+				 * the engine also answers senders. */
+				struct tcp2_pkt q;
+
+				tcp2_pkt_parse(&q, in_flight.pkt[i],
+				    in_flight.len[i]);
+				if (q.dport == sv.t.sport)
 					node_recv(&sv, &w[1], in_flight.pkt[i],
 					    in_flight.len[i], els);
 				else
