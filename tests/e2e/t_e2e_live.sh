@@ -161,6 +161,29 @@ while [ $i -le 50 ]; do
 done
 check "all 50 pipelined messages byte-identical ($bad differ)" test $bad -eq 0
 
+# --- A recipient without a key: the default policy sends it signed (the
+# signature line travels in clear); "strict" gives the client a 5xx and
+# nothing leaves.
+mkmail "$T/c1.eml" alice@example.org carol@example.org "to carol" text carol1
+check "no key, default policy: the mail is sent" \
+    send_curl a alice@example.org carol@example.org "$T/c1.eml"
+world_wait_mail carol 1
+check "no key, default policy: delivered with a TCP2 signature line" \
+    maildir_grep carol "TCP2-Signature: v=1; f=alice@example.org"
+tcp2ctl_on a account add --addr alice@example.org --pop3 10.77.0.1:110 \
+    --smtp 10.77.0.1:25 --user alice --policy strict >/dev/null
+mkmail "$T/c2.eml" alice@example.org carol@example.org "strict $M1" text carol2
+check "strict policy, no key: the client's send fails" \
+    not send_curl a alice@example.org carol@example.org "$T/c2.eml"
+world_wait_queue
+check "strict policy, no key: nothing reached the server" \
+    not maildir_grep carol "strict $M1"
+check "strict policy: a peer with a key still gets mail" \
+    send_curl a alice@example.org bob@example.org "$T/t1.eml"
+world_wait_mail bob 1
+fetch_curl b bob "$T/got-strict" >/dev/null 2>&1
+check "  ...encrypted, byte-identical" same "$T/got-strict/0001.eml" "$T/t1.eml"
+
 # --- IPv6: the same accounts, servers reached over IPv6.
 tcp2ctl_on a account add --addr alice@example.org --pop3 "[fd77::1]:110" \
     --smtp "[fd77::1]:25" --user alice >/dev/null
