@@ -77,58 +77,79 @@ load_items(struct tcp2_state *s, const char *name, json_object **top,
 	return 0;
 }
 
+/*
+ * Load a record list into a calloc'd array of n items of size sz, each
+ * parsed by from_json; an absent object is an empty list.
+ */
 static int
-load_accounts(struct tcp2_state *s)
+load_list(struct tcp2_state *s, const char *name, size_t max, size_t sz,
+    int (*from_json)(json_object *, void *), void **arr, size_t *n)
 {
 	json_object *top, *items;
-	size_t i, n;
+	size_t i, cnt;
+	uint8_t *v;
 	int rc;
 
-	rc = load_items(s, "accounts", &top, &items);
+	*n = 0;
+	rc = load_items(s, name, &top, &items);
 	if (rc == TCP2_ENOENT)
 		return 0;
 	if (rc != 0)
 		return rc;
-	n = json_object_array_length(items);
-	if (n > STATE_MAX_ACCOUNTS) {
+	cnt = json_object_array_length(items);
+	if (cnt > max) {
 		json_object_put(top);
 		return TCP2_EFORMAT;
 	}
-	s->acct = calloc(n ? n : 1, sizeof(*s->acct));
-	rc = s->acct ? 0 : TCP2_ENOMEM;
-	for (i = 0; i < n && rc == 0; i++)
-		rc = tcp2_account_from_json(json_object_array_get_idx(items, i),
-		    &s->acct[i]);
-	s->nacct = rc == 0 ? n : 0;
+	v = calloc(cnt ? cnt : 1, sz);
+	rc = v ? 0 : TCP2_ENOMEM;
+	for (i = 0; i < cnt && rc == 0; i++)
+		rc = from_json(json_object_array_get_idx(items, i), v + i * sz);
 	json_object_put(top);
+	if (rc != 0) {
+		tcp2_crypto_wipe(v, cnt * sz);
+		free(v);
+		return rc;
+	}
+	*arr = v;
+	*n = cnt;
+	return 0;
+}
+
+static int
+account_from(json_object *o, void *a)
+{
+	return tcp2_account_from_json(o, a);
+}
+
+static int
+peer_from(json_object *o, void *p)
+{
+	return tcp2_peer_from_json(o, p);
+}
+
+static int
+load_accounts(struct tcp2_state *s)
+{
+	void *v = NULL;
+	int rc;
+
+	rc = load_list(s, "accounts", STATE_MAX_ACCOUNTS, sizeof(*s->acct),
+	    account_from, &v, &s->nacct);
+	s->acct = v;
 	return rc;
 }
 
 static int
 load_peers(struct tcp2_state *s)
 {
-	json_object *top, *items;
-	size_t i, n;
+	void *v = NULL;
 	int rc;
 
-	rc = load_items(s, "peers", &top, &items);
-	if (rc == TCP2_ENOENT)
-		return 0;
-	if (rc != 0)
-		return rc;
-	n = json_object_array_length(items);
-	if (n > STATE_MAX_PEERS) {
-		json_object_put(top);
-		return TCP2_EFORMAT;
-	}
-	s->peer = calloc(n ? n : 1, sizeof(*s->peer));
-	s->peercap = n ? n : 1;
-	rc = s->peer ? 0 : TCP2_ENOMEM;
-	for (i = 0; i < n && rc == 0; i++)
-		rc = tcp2_peer_from_json(json_object_array_get_idx(items, i),
-		    &s->peer[i]);
-	s->npeer = rc == 0 ? n : 0;
-	json_object_put(top);
+	rc = load_list(s, "peers", STATE_MAX_PEERS, sizeof(*s->peer),
+	    peer_from, &v, &s->npeer);
+	s->peer = v;
+	s->peercap = s->npeer;
 	return rc;
 }
 
@@ -163,8 +184,10 @@ new_record(json_object **items)
 	return top;
 }
 
+/* Store n items of size sz, each turned into JSON by to_json. */
 static int
-save_accounts(struct tcp2_state *s)
+save_list(struct tcp2_state *s, const char *name, const void *arr, size_t n,
+    size_t sz, int (*to_json)(const void *, json_object **))
 {
 	json_object *top, *items, *o;
 	size_t i;
@@ -172,8 +195,8 @@ save_accounts(struct tcp2_state *s)
 
 	if ((top = new_record(&items)) == NULL)
 		return TCP2_ENOMEM;
-	for (i = 0; i < s->nacct && rc == 0; i++) {
-		rc = tcp2_account_to_json(&s->acct[i], &o);
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = to_json((const uint8_t *)arr + i * sz, &o);
 		if (rc == 0 && json_object_array_add(items, o) != 0) {
 			json_object_put(o);
 			rc = TCP2_ENOMEM;
@@ -183,30 +206,33 @@ save_accounts(struct tcp2_state *s)
 		json_object_put(top);
 		return rc;
 	}
-	return save_obj(s, "accounts", top);
+	return save_obj(s, name, top);
+}
+
+static int
+account_to(const void *a, json_object **o)
+{
+	return tcp2_account_to_json(a, o);
+}
+
+static int
+peer_to(const void *p, json_object **o)
+{
+	return tcp2_peer_to_json(p, o);
+}
+
+static int
+save_accounts(struct tcp2_state *s)
+{
+	return save_list(s, "accounts", s->acct, s->nacct, sizeof(*s->acct),
+	    account_to);
 }
 
 static int
 save_peers(struct tcp2_state *s)
 {
-	json_object *top, *items, *o;
-	size_t i;
-	int rc = 0;
-
-	if ((top = new_record(&items)) == NULL)
-		return TCP2_ENOMEM;
-	for (i = 0; i < s->npeer && rc == 0; i++) {
-		rc = tcp2_peer_to_json(&s->peer[i], &o);
-		if (rc == 0 && json_object_array_add(items, o) != 0) {
-			json_object_put(o);
-			rc = TCP2_ENOMEM;
-		}
-	}
-	if (rc != 0) {
-		json_object_put(top);
-		return rc;
-	}
-	return save_obj(s, "peers", top);
+	return save_list(s, "peers", s->peer, s->npeer, sizeof(*s->peer),
+	    peer_to);
 }
 
 int

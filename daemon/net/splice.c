@@ -162,52 +162,53 @@ map_push(struct sp_dir *D, uint64_t in_done, uint64_t out_end)
 	return 0;
 }
 
-/* Input acknowledged when output up to a is: the last point <= a. */
-static uint64_t
-map_ack(const struct sp_dir *D, uint64_t a)
+/*
+ * Both columns of the map only grow, so one binary search serves every
+ * lookup: the number of leading points whose column (out_end when out,
+ * else in_done) is below v, or at most v when le.
+ */
+static size_t
+map_count(const struct sp_dir *D, int out, uint64_t v, int le)
 {
 	size_t lo = 0, hi = D->nmap, mid;
+	uint64_t c;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (D->map[mid].out_end <= a)
+		c = out ? D->map[mid].out_end : D->map[mid].in_done;
+		if (c < v || (le && c == v))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo == 0 ? D->base.in_done : D->map[lo - 1].in_done;
+	return lo;
+}
+
+/* Input acknowledged when output up to a is: the last point <= a. */
+static uint64_t
+map_ack(const struct sp_dir *D, uint64_t a)
+{
+	size_t k = map_count(D, 1, a, 1);
+
+	return k == 0 ? D->base.in_done : D->map[k - 1].in_done;
 }
 
 /* Output position where input x starts: the last point with in_done <= x. */
 static uint64_t
 map_out_start(const struct sp_dir *D, uint64_t x)
 {
-	size_t lo = 0, hi = D->nmap, mid;
+	size_t k = map_count(D, 0, x, 1);
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (D->map[mid].in_done <= x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo == 0 ? D->base.out_end : D->map[lo - 1].out_end;
+	return k == 0 ? D->base.out_end : D->map[k - 1].out_end;
 }
 
 /* Output position by which all input before y is represented. */
 static uint64_t
 map_out_end(const struct sp_dir *D, uint64_t y)
 {
-	size_t lo = 0, hi = D->nmap, mid;
+	size_t k = map_count(D, 0, y, 0);
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (D->map[mid].in_done < y)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo == D->nmap ? D->out_next : D->map[lo].out_end;
+	return k == D->nmap ? D->out_next : D->map[k].out_end;
 }
 
 /* The receiver has output up to a: forget what it cannot ask again. */
