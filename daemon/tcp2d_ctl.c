@@ -2,6 +2,7 @@
  * tcp2d_ctl.c - tcp2d's answers on the control socket (docs/CONTROL.md)
  * and the events it pushes to subscribers.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <grp.h>
@@ -230,11 +231,17 @@ flow_json(void *arg, const struct tcp2_flow *f)
 {
 	json_object *arr = arg, *o = json_object_new_object();
 	struct tcp2_splice_stats st;
-	char client[64];
+	char client[80], a[INET6_ADDRSTRLEN];
 
+	if (f->sp == NULL) {
+		json_object_put(o);
+		return;
+	}
 	tcp2_splice_stats(f->sp, &st);
 	json_object_array_add(arr, o);
-	snprintf(client, sizeof(client), "port %u", f->key.cport);
+	inet_ntop(f->key.family, f->key.caddr, a, sizeof(a));
+	snprintf(client, sizeof(client), f->key.family == AF_INET6 ?
+	    "[%s]:%u" : "%s:%u", a, f->key.cport);
 	tcp2_jr_set_str(o, "proto", f->ep.proto == TCP2_PROTO_SMTP ? "smtp" :
 	    "pop3");
 	tcp2_jr_set_str(o, "client", client);
