@@ -48,6 +48,7 @@ struct tcp2_msg_dec {
 	char from_addr[TCP2_ADDR_MAX];
 	int nfrom;
 	char boundary[72];
+	size_t blen;			/* strlen(boundary), once known */
 	int ctype_ok;
 	int version_ok;
 	int cte_ok;
@@ -368,7 +369,7 @@ dec_end(struct tcp2_msg_dec *d)
 static int
 dec_delim(const struct tcp2_msg_dec *d, const char *l, size_t n)
 {
-	size_t bl = strlen(d->boundary);
+	size_t bl = d->blen;
 
 	while (n > 0 && (l[n - 1] == ' ' || l[n - 1] == '\t'))
 		n--;
@@ -406,6 +407,7 @@ dec_field_done(struct tcp2_msg_dec *d)
 		    tcp2_hdr_param(f.value, f.valuelen, "boundary",
 		    d->boundary, sizeof(d->boundary)) != 0)
 			return TCP2_EFORMAT;
+		d->blen = strlen(d->boundary);
 		d->ctype_ok = 1;
 		break;
 	case F_TRACE:
@@ -565,18 +567,26 @@ dec_line(struct tcp2_msg_dec *d, const char *raw, size_t rawlen, size_t n)
 	return TCP2_EFORMAT;
 }
 
+/* A complete line at raw[0..rawlen): strip its end, hand it on. */
+static int
+dec_whole_line(struct tcp2_msg_dec *d, const char *raw, size_t rawlen)
+{
+	size_t n = rawlen;
+
+	if (n > 0 && raw[n - 1] == '\n' && !d->overlong)
+		n--;
+	if (n > 0 && raw[n - 1] == '\r' && !d->overlong)
+		n--;
+	return dec_line(d, raw, rawlen, n);
+}
+
 /* Deliver the line buffered so far; rawlen covers the kept bytes. */
 static int
 dec_flush_line(struct tcp2_msg_dec *d)
 {
-	size_t n = d->llen;
 	int rc;
 
-	if (n > 0 && d->line[n - 1] == '\n' && !d->overlong)
-		n--;
-	if (n > 0 && d->line[n - 1] == '\r' && !d->overlong)
-		n--;
-	rc = dec_line(d, d->line, d->llen, n);
+	rc = dec_whole_line(d, d->line, d->llen);
 	d->llen = 0;
 	d->overlong = 0;
 	return rc;
@@ -594,6 +604,14 @@ tcp2_msg_dec_write(struct tcp2_msg_dec *d, const void *buf, size_t len)
 	while (len > 0) {
 		nl = memchr(p, '\n', len);
 		k = nl ? (size_t)(nl - p) + 1 : len;
+		/* A whole line in the caller's buffer needs no copy. */
+		if (nl != NULL && d->llen == 0 && k <= sizeof(d->line)) {
+			if ((rc = dec_whole_line(d, p, k)) != 0)
+				return dec_fail(d, rc);
+			p += k;
+			len -= k;
+			continue;
+		}
 		take = k;
 		if (d->llen + take > sizeof(d->line)) {
 			take = sizeof(d->line) - d->llen;
