@@ -8,6 +8,7 @@
  * stderr and a non-zero exit status.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -78,7 +79,17 @@ static const char usage_text[] =
 struct obuf {
 	uint8_t *p;
 	size_t len, cap;
+	/* Streaming into a regular file (ciphertext only): batches go to fd
+	 * as they fill, and a failure truncates the file back to start.
+	 * fd 0 (the zeroed default) means: buffer everything. */
+	int fd;
+	off_t start;
+	int streamed;		/* something reached fd */
 };
+
+#define STREAM_BATCH	(1u << 20)
+
+static int write_fd(int fd, const void *buf, size_t len);
 
 #define HUGE_PAGE	(2u << 20)
 
@@ -137,6 +148,13 @@ obuf_put(void *arg, const void *data, size_t len)
 	struct obuf *b = arg;
 	uint8_t *np;
 	size_t nc;
+
+	if (b->fd > 0 && b->len + len > STREAM_BATCH && b->len > 0) {
+		b->streamed = 1;
+		if (write_fd(b->fd, b->p, b->len) != 0)
+			return TCP2_EIO;
+		b->len = 0;
+	}
 
 	if (len > MAX_INPUT * 2 || b->len + len > MAX_INPUT * 2)
 		return TCP2_ETOOBIG;
@@ -205,6 +223,58 @@ fail(const char *what, int rc)
 {
 	warnx1("%s: %s", what, tcp2_strerror(rc));
 	return EX_FAIL;
+}
+
+static int
+write_fd(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Stream b into stdout when it is a regular file: the ciphertext of a
+ * large message then never sits whole in memory, and "nothing written
+ * on failure" still holds, by truncating back (obuf_abandon).
+ */
+static void
+obuf_stream_stdout(struct obuf *b)
+{
+	struct stat st;
+	off_t off;
+
+	int fl;
+
+	if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (fl = fcntl(STDOUT_FILENO, F_GETFL)) < 0)
+		return;
+	/* ">>" (O_APPEND) writes at the end, whatever the offset says. */
+	off = (fl & O_APPEND) ? st.st_size : lseek(STDOUT_FILENO, 0, SEEK_CUR);
+	if (off < 0)
+		return;
+	b->fd = STDOUT_FILENO;
+	b->start = off;
+}
+
+/* After a failure: take back what was streamed. */
+static void
+obuf_abandon(struct obuf *b)
+{
+	if (b->fd > 0 && b->streamed && (ftruncate(b->fd, b->start) != 0 ||
+	    lseek(b->fd, b->start, SEEK_SET) < 0))
+		warnx1("could not remove the partial output: %s",
+		    strerror(errno));
 }
 
 static int
@@ -434,7 +504,10 @@ cmd_encrypt(struct tcp2_state *s, const char *account, char *to)
 	 * window, line ends rewritten), about 1 KiB of MIME text, and the
 	 * input with 16 bytes per 16 KiB chunk and the key wraps, in base64
 	 * lines of 76 characters for 57 bytes. */
-	if ((n = input_size()) > 0)
+	obuf_stream_stdout(&out);
+	if (out.fd > 0)
+		obuf_reserve(&out, 2 * STREAM_BATCH);
+	else if ((n = input_size()) > 0)
 		obuf_reserve(&out, (n + n / 1024 + nkeys * 64 + 4096) / 57 *
 		    78 + 48 * 1024);
 	rc = tcp2_msg_enc_new(&e, &p);
@@ -443,6 +516,7 @@ cmd_encrypt(struct tcp2_state *s, const char *account, char *to)
 	if (rc == 0)
 		rc = tcp2_msg_enc_finish(e);
 	if (rc != 0) {
+		obuf_abandon(&out);
 		ex = fail("encrypt", rc);
 		goto out;
 	}
@@ -450,6 +524,8 @@ cmd_encrypt(struct tcp2_state *s, const char *account, char *to)
 		warnx1("warning: From: is not %s: the message is not signed "
 		    "and recipients will not see it as verified", a->addr);
 	ex = write_all(out.p, out.len);
+	if (ex != 0)
+		obuf_abandon(&out);
 out:
 	tcp2_msg_enc_free(e);
 	tcp2_crypto_wipe(keys, sizeof(keys));
