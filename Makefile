@@ -2,11 +2,12 @@
 #
 #   make            userspace into build/bin/ (and tcp2.ko when kernel headers exist)
 #   make check      install test dependencies (as root), build with ASan/UBSan, run all tests
-#   make demo       the demo world (see README)
+#   make demo       the network demo world, as root (see README); KEEP=1
+#                   leaves it up.  make demo-offline: the same on files
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each
 #   make bench      benchmarks, printed as ratios against baselines of the same run
 #
-# Variables: BUILD (output dir), SAN=1 (sanitizers), CC, FUZZ_SECONDS.
+# Variables: BUILD (output dir), SAN=1 (sanitizers), CC, FUZZ_SECONDS, KEEP.
 
 BUILD	?= build
 SAN	?= 0
@@ -48,7 +49,7 @@ BINS := $(BUILD)/bin/tcp2-mail $(BUILD)/bin/tcp2d
 TCP2D_OBJ := $(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o \
 	     $(BUILD)/obj/daemon/ctl/ctl.o
 
-.PHONY: all userspace check test-build fuzz bench demo clean deps kmod
+.PHONY: all userspace check test-build fuzz bench demo demo-offline clean deps kmod
 
 BINS += $(BUILD)/bin/tcp2ctl
 
@@ -104,7 +105,10 @@ check:
 	@TCP2_BUILD=build/san TCP2_FAST_BUILD=build tests/run
 
 demo: userspace
-	@scripts/demo.sh
+	@KEEP='$(KEEP)' TCP2_BIN='$(abspath $(BUILD))/bin' scripts/demo.sh
+
+demo-offline: userspace
+	@TCP2_BIN='$(abspath $(BUILD))/bin' scripts/demo-offline.sh
 
 fuzz:
 	@tests/fuzz/run.sh $${FUZZ_SECONDS:-60}

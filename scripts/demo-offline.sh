@@ -1,8 +1,9 @@
 #!/bin/sh
-# demo.sh - what TCP2 Mail does, in one minute, on files: Alice and Bob
-# each get an encrypted store and identity, exchange keys by mail, and
-# Alice's message travels as ciphertext and arrives byte-identical.
-# (The live demo inside real SMTP/POP3 sessions comes with tcp2d.)
+# demo-offline.sh - what TCP2 Mail does, in one minute, on files: Alice
+# and Bob each get an encrypted store and identity, exchange keys by mail,
+# and Alice's message travels as ciphertext and arrives byte-identical.
+# No network and no root (make demo-offline): the demo in real SMTP and
+# POP3 sessions, with tcp2d, is scripts/demo.sh (make demo).
 set -eu
 
 M=${TCP2_BIN:-build/bin}/tcp2-mail
