@@ -244,6 +244,18 @@ on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
 		return;
 	}
 	f = tcp2_flows_find(d->flows, &k);
+	/* A new connection on the 4-tuple of one that ended (the server
+	 * closed first, so the client may reuse its port at once): the old
+	 * flow, kept for its grace period, must not swallow the new SYN.
+	 * Only flows that are over are replaced, and never by a
+	 * retransmission of their own SYN. */
+	if (f != NULL && dir == TCP2_C2S && (p.flags & TCP2_TH_SYN) &&
+	    !(p.flags & TCP2_TH_ACK) && (f->sp == NULL || f->closed ||
+	    tcp2_splice_closed(f->sp) || tcp2_splice_dead(f->sp)) &&
+	    (f->sp == NULL || !tcp2_splice_same_syn(f->sp, p.seq))) {
+		tcp2_flows_remove(d->flows, f);
+		f = NULL;
+	}
 	if (f != NULL && f->sp == NULL)
 		f = NULL;	/* failed to open: reset below */
 	else if (f == NULL && dir == TCP2_C2S && (p.flags & TCP2_TH_SYN) &&

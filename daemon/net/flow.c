@@ -64,6 +64,21 @@ tcp2_flows_add(struct tcp2_flows *ft, const struct tcp2_flow_key *k,
 	return f;
 }
 
+void
+tcp2_flows_remove(struct tcp2_flows *ft, struct tcp2_flow *f)
+{
+	struct tcp2_flow **pp = &ft->b[key_hash(&f->key)];
+
+	while (*pp != NULL && *pp != f)
+		pp = &(*pp)->next;
+	if (*pp == NULL)
+		return;
+	*pp = f->next;
+	tcp2_splice_free(f->sp);
+	free(f);
+	ft->n--;
+}
+
 size_t
 tcp2_flows_count(const struct tcp2_flows *ft)
 {

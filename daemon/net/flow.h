@@ -39,6 +39,8 @@ struct tcp2_flow *tcp2_flows_find(struct tcp2_flows *ft,
 struct tcp2_flow *tcp2_flows_add(struct tcp2_flows *ft,
     const struct tcp2_flow_key *k, const struct tcp2_endpoint *ep,
     struct tcp2_splice *sp, time_t now);
+/* Unlink and free one flow (its splice engine too). */
+void tcp2_flows_remove(struct tcp2_flows *ft, struct tcp2_flow *f);
 size_t tcp2_flows_count(const struct tcp2_flows *ft);
 /* Call fn for every flow (no changes to the table inside fn). */
 void tcp2_flows_foreach(struct tcp2_flows *ft,

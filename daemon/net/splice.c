@@ -711,6 +711,12 @@ tcp2_splice_closed(const struct tcp2_splice *sp)
 }
 
 int
+tcp2_splice_same_syn(const struct tcp2_splice *sp, uint32_t seq)
+{
+	return sp->dir[TCP2_C2S].started && sp->dir[TCP2_C2S].isn == seq;
+}
+
+int
 tcp2_splice_dead(const struct tcp2_splice *sp)
 {
 	return sp->dead;

@@ -58,6 +58,10 @@ int tcp2_splice_packet(struct tcp2_splice *sp, enum tcp2_dir dir,
  * after a grace period. */
 int tcp2_splice_closed(const struct tcp2_splice *sp);
 
+/* 1 when a client SYN with this sequence number is the one that opened
+ * the connection (a retransmission), 0 when it starts a new one. */
+int tcp2_splice_same_syn(const struct tcp2_splice *sp, uint32_t seq);
+
 /* 1 after an abort: every further packet is dropped. */
 int tcp2_splice_dead(const struct tcp2_splice *sp);
 

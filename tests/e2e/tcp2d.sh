@@ -30,7 +30,10 @@ tcp2d_start() {
 	shift
 	_ts_dir=$(_tcp2d_dir "$_ts_host")
 	mkdir -p "$_ts_dir"
-	world_exec "$_ts_host" env ASAN_OPTIONS=detect_leaks=1:log_path="$_ts_dir/asan" \
+	# Not through world_exec: "$!" of a backgrounded shell function is
+	# a subshell, and stopping it would leave tcp2d running.
+	ip netns exec "$(world_ns "$_ts_host")" env \
+	    ASAN_OPTIONS=detect_leaks=1:log_path="$_ts_dir/asan" \
 	    "$TCP2_BIN/tcp2d" --state-dir "$_ts_dir/state" \
 	    --control "$_ts_dir/control" --backend rules --foreground -v "$@" \
 	    >>"$_ts_dir/log" 2>&1 &
