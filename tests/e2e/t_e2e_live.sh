@@ -151,15 +151,17 @@ check "50 messages pipelined in one session" send_pipelined a \
     alice@example.org bob@example.org "$@"
 world_wait_mail bob 51 60
 fetch_poplib b bob "$T/got-many"
+# Postfix delivers in parallel, so the POP3 order need not be the sending
+# order: compare the contents as a set of hashes.
+for f in "$T"/got-many/*.eml; do strip_trace "$f" | sha256sum; done |
+    cut -d' ' -f1 | sort >"$T/got.sums"
+for f in "$T/edge.eml" "$T"/m*.eml; do sha256sum <"$f"; done |
+    cut -d' ' -f1 | sort >"$T/sent.sums"
 check "998-octet lines, lone and leading dots, 8-bit: byte-identical" \
-    same "$T/got-many/0001.eml" "$T/edge.eml"
-bad=0
-i=1
-while [ $i -le 50 ]; do
-	same "$T/got-many/$(printf %04d $((i + 1))).eml" "$T/m$i.eml" || bad=$((bad + 1))
-	i=$((i + 1))
-done
-check "all 50 pipelined messages byte-identical ($bad differ)" test $bad -eq 0
+    grep -q "$(sha256sum <"$T/edge.eml" | cut -d' ' -f1)" "$T/got.sums"
+bad=$(comm -3 "$T/got.sums" "$T/sent.sums" | wc -l)
+check "all 50 pipelined messages byte-identical, in any order ($bad differ)" \
+    test "$bad" -eq 0
 
 # --- A recipient without a key: the default policy sends it signed (the
 # signature line travels in clear); "strict" gives the client a 5xx and
