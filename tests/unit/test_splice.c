@@ -2,7 +2,9 @@
  * test_splice.c - the splice engine between two simulated TCP endpoints
  * over a lossy, duplicating, reordering network, with a rewriter that
  * doubles every client byte (holding each line until its end) and drops
- * '#' from the server's bytes.  Asserts both receivers get exactly the
+ * '#' from the server's bytes (or, in burst mode, passes them all on at
+ * once when a '!' comes, as the POP3 rewriter does with a message it
+ * examined whole; receivers drop what exceeds their window).  Asserts both receivers get exactly the
  * rewritten streams, every packet leaves with valid lengths and
  * checksums, both FINs complete, for IPv4 and IPv6, several seeds.
  */
@@ -23,7 +25,11 @@
 struct trw {
 	uint8_t line[24576];
 	size_t llen;
+	uint8_t *burst;		/* server bytes collected until '!' */
+	size_t blen;
 };
+
+static int burst_mode;
 
 static int
 trw_feed(void *impl, enum tcp2_dir d, const uint8_t *in, size_t n,
@@ -35,6 +41,17 @@ trw_feed(void *impl, enum tcp2_dir d, const uint8_t *in, size_t n,
 	int rc;
 
 	for (i = 0; i < n; i++) {
+		if (d == TCP2_S2C && burst_mode) {
+			if (in[i] != '#')
+				t->burst[t->blen++] = in[i];
+			if (in[i] == '!') {
+				rc = out(arg, t->burst, t->blen);
+				t->blen = 0;
+				if (rc != 0)
+					return rc;
+			}
+			continue;
+		}
 		if (d == TCP2_S2C) {
 			if (in[i] != '#' && (rc = out(arg, &in[i], 1)) != 0)
 				return rc;
@@ -86,7 +103,10 @@ trw_pass(const void *impl)
 static void
 trw_free(void *impl)
 {
-	free(impl);
+	struct trw *t = impl;
+
+	free(t->burst);
+	free(t);
 }
 
 static const struct tcp2_rw_ops trw_ops = {
@@ -128,6 +148,7 @@ struct wire {
 
 static unsigned int bad_csum, bad_len, bad_ackseq;
 static unsigned int strict_seq;	/* the network does not reorder */
+static unsigned int win_drops;	/* segments beyond the receiver's window */
 
 static uint32_t
 sum16(const uint8_t *b, size_t n, uint32_t acc)
@@ -337,7 +358,10 @@ node_recv(struct node *nd, struct wire *w, const uint8_t *b, size_t n,
 	if (p.paylen == 0 && !(p.flags & (TCP2_TH_FIN | TCP2_TH_RST)) &&
 	    (int32_t)(off - (nd->rxlen + (nd->peer_fin ? 1 : 0))) < 0)
 		bad_ackseq += strict_seq;
-	if (p.paylen > 0 && off + p.paylen <= rxcap) {
+	/* A real receiver drops what lies beyond the window it offered. */
+	if (p.paylen > 0 && off + p.paylen > nd->rxlen + 65535)
+		win_drops++;
+	else if (p.paylen > 0 && off + p.paylen <= rxcap) {
 		if (off <= nd->rxlen) {
 			if (off + p.paylen > nd->rxlen) {
 				size_t k = (size_t)(nd->rxlen - off);
@@ -444,6 +468,10 @@ run(int family, unsigned int seed, double loss, double dup, size_t c2s,
 	strict_seq = loss == 0 && dup == 0;
 	gen(ctx, c2s, 0);
 	gen(stx, s2c, 1);
+	if (burst_mode) {
+		stx[s2c - 1] = '!';
+		t->burst = malloc(s2c);
+	}
 	exp_s = malloc(2 * c2s + 1);
 	exp_c = malloc(s2c + 1);
 	els = expect_c2s(ctx, c2s, exp_s);
@@ -550,6 +578,14 @@ main(void)
 	run(AF_INET, 21, 0, 0, 150000, 20000, 6);
 	run(AF_INET6, 22, 0.03, 0.01, 150000, 20000, 6);
 	long_lines = 0;
+	/* All server output at once, twice the receiver's window and more:
+	 * only pacing by the receiver's ACKs gets it there. */
+	burst_mode = 1;
+	run(AF_INET, 31, 0, 0, 20000, 400000, 0);
+	run(AF_INET6, 33, 0.03, 0.01, 20000, 300000, 0);
+	burst_mode = 0;
+	t_check(win_drops == 0, "no segment went beyond the receiver's window "
+	    "(%u did)", win_drops);
 	t_check(bad_ackseq == 0, "no pure ACK falls below the next expected "
 	    "sequence number (%u did)", bad_ackseq);
 	t_check(bad_csum == 0 && bad_len == 0,
