@@ -93,9 +93,18 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(CTL_LIB) $(N
 
 $(BUILD)/obj/tests/unit/test_ctl.o: CPPFLAGS += -Idaemon/ctl
 
+# A test-only control server (the real ctl.c, a canned handler), not tcp2d:
+# tests/cli/t_tcp2ctl_echo.sh drives the real tcp2ctl against it.
+CTL_ECHO := $(BUILD)/tests/ctl-echo-server
+$(CTL_ECHO): $(BUILD)/obj/tests/unit/ctl_echo_server.o $(CTL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/tests/unit/ctl_echo_server.o: CPPFLAGS += -Idaemon/ctl
+
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/unit
 
-test-build: $(BINS) $(TEST_BIN)
+test-build: $(BINS) $(TEST_BIN) $(CTL_ECHO)
 
 # The test run uses its own sanitizer build so that `make` stays fast.
 check:
