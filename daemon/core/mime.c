@@ -440,8 +440,8 @@ walk_children(struct walk *w, const struct span *s, const struct hinfo *h)
 
 	d = find_delim(w->msg, h->body_off, h->body_off, s->end, h->boundary,
 	    &next, &close);
-	if (d == s->end)
-		return -1;
+	if (d == s->end || close)
+		return -1;	/* no part at all: a leaf as it stands */
 	for (i = 0; !close && !w->stop; i++) {
 		d2 = find_delim(w->msg, h->body_off, next, s->end,
 		    h->boundary, &next2, &close2);

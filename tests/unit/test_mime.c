@@ -390,6 +390,15 @@ test_shapes(int crlf)
 	tcp2_mime_free(&m);
 	free(msg);
 
+	/* Only a closing delimiter (found by the fuzzer): one leaf. */
+	analyse("Content-Type: multipart/mixed; boundary=b\n\npre\n"
+	    "--b*2=x\n--b--\n", crlf, &m, &msg, &len);
+	t_check(m.nparts == 1 && m.nattach == 0 &&
+	    strcmp(m.parts[0].type, "multipart/mixed") == 0,
+	    "multipart without parts %s: one leaf", eolname[crlf]);
+	tcp2_mime_free(&m);
+	free(msg);
+
 	/* multipart/related: an inline image is no attachment. */
 	analyse("Content-Type: multipart/related; boundary=r\n\n--r\n"
 	    "Content-Type: text/html\n\n<img src=cid:a>\n--r\n"
