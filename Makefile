@@ -47,6 +47,7 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
 
 BINS := $(BUILD)/bin/tcp2-mail $(BUILD)/bin/tcp2d
 TCP2D_OBJ := $(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o \
+	     $(BUILD)/obj/daemon/tcp2d_release.o \
 	     $(BUILD)/obj/daemon/ctl/ctl.o
 
 .PHONY: all userspace check test-build fuzz bench demo demo-offline clean deps kmod
@@ -81,7 +82,8 @@ $(BUILD)/bin/tcp2d: $(TCP2D_OBJ) $(NET_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o: CPPFLAGS += -Idaemon/ctl
+$(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o \
+    $(BUILD)/obj/daemon/tcp2d_release.o: CPPFLAGS += -Idaemon/ctl
 
 $(BUILD)/bin/tcp2ctl: $(BUILD)/obj/daemon/ctl/tcp2ctl.o
 	@mkdir -p $(dir $@)

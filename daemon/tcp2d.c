@@ -305,16 +305,20 @@ flow_gone(void *arg, const struct tcp2_flow *f)
 static int
 loop(struct tcp2d *d)
 {
-	struct pollfd fds[1 + TCP2_CTL_NFDS];
-	size_t nfds;
-	time_t last_gc = time(NULL);
+	struct pollfd fds[1 + TCP2_CTL_NFDS + TCP2D_MAX_RELEASES];
+	size_t nfds, nctl;
+	time_t last_gc = time(NULL), last_tick = last_gc;
 	int rc;
 
+	tcp2d_release_tick(d, 1);
 	while (!quit) {
 		fds[0].fd = tcp2_nfq_fd(d->nfq);
 		fds[0].events = POLLIN;
 		nfds = 1;
-		nfds += tcp2d_ctl_pollfds(d, fds + 1, TCP2_CTL_NFDS);
+		nctl = tcp2d_ctl_pollfds(d, fds + 1, TCP2_CTL_NFDS);
+		nfds += nctl;
+		nfds += tcp2d_release_pollfds(d, fds + nfds,
+		    TCP2D_MAX_RELEASES);
 		rc = poll(fds, nfds, 1000);
 		if (rc < 0 && errno != EINTR) {
 			tcp2d_log(d, 0, "poll: %s", strerror(errno));
@@ -326,11 +330,18 @@ loop(struct tcp2d *d)
 			    strerror(errno));
 			return 1;
 		}
-		if (rc > 0)
-			tcp2d_ctl_process(d, fds + 1, nfds - 1);
+		if (rc > 0) {
+			tcp2d_ctl_process(d, fds + 1, nctl);
+			tcp2d_release_process(d, fds + 1 + nctl,
+			    nfds - 1 - nctl);
+		}
 		if (time(NULL) != last_gc) {
 			last_gc = time(NULL);
 			tcp2_flows_gc(d->flows, last_gc, flow_gone, d);
+		}
+		if (time(NULL) >= last_tick + 60) {
+			last_tick = time(NULL);
+			tcp2d_release_tick(d, 0);
 		}
 	}
 	return 0;
@@ -466,6 +477,7 @@ main(int argc, char **argv)
 out_rules:
 	if (strcmp(d.backend, "rules") == 0)
 		tcp2_rules_remove();
+	tcp2d_release_stop(&d);
 	tcp2d_ctl_close(&d);
 out_nfq:
 	tcp2_nfq_close(d.nfq);
