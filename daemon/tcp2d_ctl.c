@@ -252,6 +252,20 @@ h_peers(struct tcp2d *d, json_object *req, json_object *resp)
 	return 0;
 }
 
+/* A "peer" event with the peer's state now ("none" once forgotten). */
+static void
+peer_event(struct tcp2d *d, const char *account, const char *addr)
+{
+	const struct tcp2_peer *p = tcp2_state_peer(d->state, account, addr);
+	const char *st = p ? tcp2_peer_state_name(tcp2_peer_state(p)) : "none";
+	const char *f[] = { "account", account, "peer", addr, "state", st,
+	    NULL };
+	char text[2 * TCP2_ADDR_MAX + 64];
+
+	snprintf(text, sizeof(text), "key state of %s: %s", addr, st);
+	tcp2d_event(d, "peer", text, f);
+}
+
 static int
 h_peer(struct tcp2d *d, const char *cmd, json_object *req, json_object *resp)
 {
@@ -281,6 +295,7 @@ h_peer(struct tcp2d *d, const char *cmd, json_object *req, json_object *resp)
 	if (rc != 0)
 		return fail(resp, "%s", tcp2_strerror(rc));
 	tcp2d_log(d, 0, "%s %s by the user", cmd, addr);
+	peer_event(d, a->addr, addr);
 	if (n > 0)
 		tcp2_jr_set_str(resp, "hint", "accepted; to complete the key "
 		    "exchange, send a mail with the subject \"TCP2 key "
@@ -638,6 +653,24 @@ handler(void *arg, const char *cmd, json_object *req, json_object *resp)
 	return TCP2_CTL_UNKNOWN;
 }
 
+/* A key exchange may have changed a peer's state: say which. */
+static void
+keyx_peer_event(struct tcp2d *d, const char *const *fields)
+{
+	const char *acct = NULL, *peer = NULL;
+	size_t i;
+
+	for (i = 0; fields != NULL && fields[i] && fields[i + 1]; i += 2) {
+		if (strcmp(fields[i], "account") == 0)
+			acct = fields[i + 1];
+		else if (strcmp(fields[i], "peer") == 0)
+			peer = fields[i + 1];
+	}
+	if (acct != NULL && peer != NULL && *acct && *peer &&
+	    tcp2_state_peer(d->state, acct, peer) != NULL)
+		peer_event(d, acct, peer);
+}
+
 void
 tcp2d_event(void *arg, const char *type, const char *text,
     const char *const *fields)
@@ -653,6 +686,8 @@ tcp2d_event(void *arg, const char *type, const char *text,
 		d->reg.armed = 0;
 		tcp2d_reload(d);
 	}
+	if (strcmp(type, "keyx") == 0)
+		keyx_peer_event(d, fields);
 	if (d->ctl == NULL)
 		return;
 	o = json_object_new_object();

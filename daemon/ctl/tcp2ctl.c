@@ -54,7 +54,12 @@ static const char usage_text[] =
 "                            queue, uptime, accounts, flows, counters\n"
 "  account add --addr ADDR --pop3 HOST:PORT --smtp HOST:PORT\n"
 "              [--user NAME] [--password-stdin] [--policy signed|strict]\n"
-"                            add a mail account the daemon protects\n"
+"              [--hold REASONS] [--attachments risky|all]\n"
+"              [--keep plaintext|ciphertext] [--expire-days N]\n"
+"                            add a mail account the daemon protects, or\n"
+"                            change one; REASONS to hold incoming mail:\n"
+"                            forged,changed,undecryptable,html,attachments\n"
+"                            (the default), encrypted, unsigned, or none\n"
 "  account list              one line per account: address, POP3, SMTP,\n"
 "                            user, policy, fingerprint\n"
 "  register [--cancel]       arm (or cancel) the registration of a new\n"
@@ -660,10 +665,11 @@ print_accounts(json_object *resp)
 		{ "SMTP", "smtp", NULL, NULL, NULL },
 		{ "USER", "user", NULL, NULL, NULL },
 		{ "POLICY", "policy", NULL, NULL, NULL },
+		{ "HOLD", "hold", NULL, NULL, NULL },
 		{ "FINGERPRINT", "fingerprint", NULL, NULL, NULL },
 	};
 
-	print_table(resp, "accounts", cols, 6, "no accounts");
+	print_table(resp, "accounts", cols, 7, "no accounts");
 }
 
 static void
@@ -1127,6 +1133,10 @@ build_account_add(const struct cmd *c, int argc, char **argv,
 		{ "user", required_argument, NULL, 'u' },
 		{ "password-stdin", no_argument, NULL, 'P' },
 		{ "policy", required_argument, NULL, 'y' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "attachments", required_argument, NULL, 'A' },
+		{ "keep", required_argument, NULL, 'K' },
+		{ "expire-days", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1160,6 +1170,35 @@ build_account_add(const struct cmd *c, int argc, char **argv,
 				    "strict, not %s", optarg);
 			add_str(req, "policy", optarg);
 			break;
+		case 'H':
+			add_str(req, "hold", optarg);
+			break;
+		case 'A':
+			if (strcmp(optarg, "risky") != 0 &&
+			    strcmp(optarg, "all") != 0)
+				usage_err(c->usage, "--attachments must be "
+				    "risky or all, not %s", optarg);
+			add_str(req, "attachments", optarg);
+			break;
+		case 'K':
+			if (strcmp(optarg, "plaintext") != 0 &&
+			    strcmp(optarg, "ciphertext") != 0)
+				usage_err(c->usage, "--keep must be plaintext "
+				    "or ciphertext, not %s", optarg);
+			add_str(req, "keep", optarg);
+			break;
+		case 'E': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end != '\0' || v < 1 ||
+			    v > 3650)
+				usage_err(c->usage, "--expire-days wants 1 to "
+				    "3650, not %s", optarg);
+			json_object_object_add(req, "expire_days",
+			    json_object_new_int64(v));
+			break;
+		}
 		case 'h':
 			cmd_help(c);
 		case ':':
@@ -1353,7 +1392,9 @@ static const struct cmd cmds[] = {
 	{ "status", NULL, "status", "status", build_plain, print_status },
 	{ "account", "add", "account-add",
 	    "account add --addr ADDR --pop3 HOST:PORT --smtp HOST:PORT "
-	    "[--user NAME] [--password-stdin] [--policy signed|strict]",
+	    "[--user NAME] [--password-stdin] [--policy signed|strict] "
+	    "[--hold REASONS] [--attachments risky|all] "
+	    "[--keep plaintext|ciphertext] [--expire-days N]",
 	    build_account_add, print_action },
 	{ "account", "list", "account-list", "account list", build_plain,
 	    print_accounts },
