@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "error.h"
 #include "hold.h"
 #include "inject.h"
@@ -57,9 +58,10 @@ rel_write(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-/* Read one reply (all its lines); its code, or -1. */
+/* Read one reply (all its lines); its code, or -1.  *plain (if not
+ * NULL) is set when a line offers AUTH PLAIN (the EHLO reply). */
 static int
-rel_reply(FILE *in, char *last, size_t lastlen)
+rel_reply(FILE *in, char *last, size_t lastlen, int *plain)
 {
 	char line[REL_LINE_MAX];
 	size_t n;
@@ -71,6 +73,9 @@ rel_reply(FILE *in, char *last, size_t lastlen)
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		snprintf(last, lastlen, "%s", line);
+		if (plain != NULL && n > 8 && strncasecmp(line + 4, "AUTH",
+		    4) == 0 && strcasestr(line + 8, "PLAIN") != NULL)
+			*plain = 1;
 		if (n < 3 || line[0] < '1' || line[0] > '5')
 			return -1;
 		if (n == 3 || line[3] == ' ')
@@ -80,8 +85,8 @@ rel_reply(FILE *in, char *last, size_t lastlen)
 }
 
 static int
-rel_cmd(int fd, FILE *in, const char *cmd, int want, char *err,
-    size_t errlen)
+rel_cmd_plain(int fd, FILE *in, const char *cmd, int want, char *err,
+    size_t errlen, int *plain)
 {
 	int code;
 
@@ -89,13 +94,44 @@ rel_cmd(int fd, FILE *in, const char *cmd, int want, char *err,
 		snprintf(err, errlen, "writing to the server failed");
 		return -1;
 	}
-	code = rel_reply(in, err, errlen);
+	code = rel_reply(in, err, errlen, plain);
 	if (code / 100 != want / 100) {
 		if (code < 0)
 			snprintf(err, errlen, "no reply from the server");
 		return -1;
 	}
 	return 0;
+}
+
+static int
+rel_cmd(int fd, FILE *in, const char *cmd, int want, char *err,
+    size_t errlen)
+{
+	return rel_cmd_plain(fd, in, cmd, want, err, errlen, NULL);
+}
+
+/* AUTH PLAIN with the account's login (RFC 4616), when it has one. */
+static int
+rel_auth(int fd, FILE *in, const char *user, const char *pass, char *err,
+    size_t errlen)
+{
+	char raw[TCP2_USER_MAX + TCP2_PASSWORD_MAX + 2];
+	char cmd[(sizeof(raw) + 2) / 3 * 4 + 16];
+	size_t ul = strlen(user), pl = strlen(pass), n;
+	int rc;
+
+	raw[0] = '\0';
+	memcpy(raw + 1, user, ul);
+	raw[1 + ul] = '\0';
+	memcpy(raw + 2 + ul, pass, pl);
+	memcpy(cmd, "AUTH PLAIN ", 11);
+	tcp2_b64_encode(cmd + 11, (const uint8_t *)raw, 2 + ul + pl);
+	n = strlen(cmd);
+	memcpy(cmd + n, "\r\n", 3);
+	rc = rel_cmd(fd, in, cmd, 235, err, errlen);
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(cmd, sizeof(cmd));
+	return rc;
 }
 
 /* The message with dots stuffed and CRLF line ends, then the end. */
@@ -172,12 +208,13 @@ rel_connect(const char *hostport, char *err, size_t errlen)
 
 /* The whole transaction; 0, or -1 with the reason in err. */
 static int
-rel_smtp(const char *server, const char *addr, const uint8_t *m, size_t n,
+rel_smtp(const struct tcp2_account *a, const uint8_t *m, size_t n,
     char *err, size_t errlen)
 {
+	const char *server = a->smtp, *addr = a->addr;
 	char cmd[TCP2_ADDR_MAX + 32];
 	FILE *in;
-	int fd, rc = -1, dup_fd;
+	int fd, rc = -1, dup_fd, plain = 0;
 
 	if ((fd = rel_connect(server, err, errlen)) < 0)
 		return -1;
@@ -187,7 +224,13 @@ rel_smtp(const char *server, const char *addr, const uint8_t *m, size_t n,
 		return -1;
 	}
 	if (rel_cmd(fd, in, NULL, 220, err, errlen) != 0 ||
-	    rel_cmd(fd, in, "EHLO localhost\r\n", 250, err, errlen) != 0)
+	    rel_cmd_plain(fd, in, "EHLO localhost\r\n", 250, err, errlen,
+	    &plain) != 0)
+		goto out;
+	/* The server asks for a login: the account's (POP3) one is the
+	 * user's mailbox login at most providers. */
+	if (plain && a->user[0] && a->password[0] &&
+	    rel_auth(fd, in, a->user, a->password, err, errlen) != 0)
 		goto out;
 	snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>\r\n", addr);
 	if (rel_cmd(fd, in, cmd, 250, err, errlen) != 0)
@@ -282,7 +325,7 @@ tcp2d_release_start(struct tcp2d *d, struct tcp2_held *h, char *err,
 		close(p[0]);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
-		if (rel_smtp(a->smtp, a->addr, msg, n, why, sizeof(why)) == 0)
+		if (rel_smtp(a, msg, n, why, sizeof(why)) == 0)
 			snprintf(why, sizeof(why), "ok");
 		(void)rel_write(p[1], why, strlen(why));
 		_exit(0);
