@@ -160,7 +160,7 @@ rel_connect(const char *hostport, char *err, size_t errlen)
 	struct addrinfo hints, *res, *ai;
 	struct timeval tv = { REL_TIMEOUT, 0 };
 	char host[TCP2_ENDPOINT_MAX + 1], *port;
-	unsigned int mark = TCP2_MARK;
+	unsigned int mark = TCP2_MARK_OWN;
 	int fd = -1;
 
 	if (strlen(hostport) >= sizeof(host)) {
@@ -322,7 +322,13 @@ tcp2d_release_start(struct tcp2d *d, struct tcp2_held *h, char *err,
 	if (pid == 0) {
 		char why[REL_LINE_MAX] = "";
 
+		/* Nothing of the daemon's but the report pipe: above all not
+		 * the store's lock, which a restarted daemon needs. */
 		close(p[0]);
+		if (p[1] != 3 && dup2(p[1], 3) < 0)
+			_exit(1);
+		p[1] = 3;
+		close_range(4, ~0U, 0);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		if (rel_smtp(a, msg, n, why, sizeof(why)) == 0)

@@ -24,6 +24,7 @@ static const struct {
 	{ "unsigned", TCP2_HOLD_UNSIGNED },
 };
 #define NWORDS (sizeof(hold_words) / sizeof(hold_words[0]))
+#define HOLD_NAME_TAIL	64	/* the end of a name is enough */
 
 void
 tcp2_hold_policy_default(struct tcp2_hold_policy *p)
@@ -119,16 +120,23 @@ tcp2_hold_risky(const char *name, const char *type)
 	const char *dot;
 	size_t i;
 
-	if (name != NULL && (dot = strrchr(name, '.')) != NULL) {
+	if (name != NULL) {
 		/* Trailing dots and spaces hide an extension on Windows. */
-		char ext[16];
-		size_t n = strlen(dot + 1);
+		char base[HOLD_NAME_TAIL], ext[16];
+		size_t n = strlen(name);
 
-		while (n > 0 && (dot[n] == '.' || dot[n] == ' '))
+		while (n > 0 && (name[n - 1] == '.' || name[n - 1] == ' '))
 			n--;
-		if (n > 0 && n < sizeof(ext)) {
-			memcpy(ext, dot + 1, n);
-			ext[n] = '\0';
+		if (n >= sizeof(base)) {
+			name += n - (sizeof(base) - 1);
+			n = sizeof(base) - 1;
+		}
+		memcpy(base, name, n);
+		base[n] = '\0';
+		dot = strrchr(base, '.');
+		if (dot != NULL && strlen(dot + 1) > 0 &&
+		    strlen(dot + 1) < sizeof(ext)) {
+			memcpy(ext, dot + 1, strlen(dot + 1) + 1);
 			for (i = 0; risky_ext[i] != NULL; i++)
 				if (strcasecmp(ext, risky_ext[i]) == 0)
 					return 1;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define TCP2_MARK	0x7c320000u	/* packets of tcp2d itself */
+#define TCP2_MARK_OWN	0x7c330000u	/* tcp2d's own connections */
 #define TCP2_MARK_MASK	0xffff0000u
 
 struct tcp2_inject;
