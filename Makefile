@@ -47,7 +47,7 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
 
 BINS := $(BUILD)/bin/tcp2-mail $(BUILD)/bin/tcp2d
 TCP2D_OBJ := $(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o \
-	     $(BUILD)/obj/daemon/ctl/ctl.o
+	     $(BUILD)/obj/daemon/ctl/ctl.o $(BUILD)/obj/daemon/config.o
 
 .PHONY: all userspace check test-build fuzz bench demo demo-offline clean deps kmod
 
@@ -92,6 +92,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(CTL_LIB) $(N
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj/tests/unit/test_ctl.o: CPPFLAGS += -Idaemon/ctl
+
+# The configuration parser lives with the daemon, not in a library.
+$(BUILD)/tests/test_config: $(BUILD)/obj/daemon/config.o
+$(BUILD)/obj/tests/unit/test_config.o: CPPFLAGS += -Idaemon
 
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/unit
 
