@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-deps.sh - install the Debian 12 packages TCP2 Mail builds and
 # tests with.  Idempotent: does nothing when all are present.  Needs root
-# only when something is missing.
+# only when something is missing.  "install-deps.sh deb" also installs
+# what building the Debian packages needs (make check-deb).
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
@@ -9,6 +10,13 @@ libgcrypt20-dev libjson-c-dev libmnl-dev libnl-genl-3-dev libnetfilter-queue-dev
 python3-cryptography-vectors libpython3.11-testsuite age gnupg
 iproute2 iptables procps python3 curl postfix dovecot-core dovecot-pop3d
 swaks libio-socket-inet6-perl s-nail fetchmail tshark"
+
+# The install tests (tests/install): unit, sysusers and tmpfiles checks,
+# man page and desktop file linters.
+PKGS="$PKGS systemd groff-base man-db mandoc desktop-file-utils passwd"
+if [ "${1:-}" = deb ]; then
+	PKGS="$PKGS debhelper dkms lintian fakeroot dpkg-dev"
+fi
 
 missing=""
 for p in $PKGS; do
