@@ -1,8 +1,7 @@
 #!/bin/sh
 # install-deps.sh - install the Debian 12 packages TCP2 Mail builds and
 # tests with.  Idempotent: does nothing when all are present.  Needs root
-# only when something is missing.  "install-deps.sh deb" also installs
-# what building the Debian packages needs (make check-deb).
+# only when something is missing.
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
@@ -12,11 +11,9 @@ iproute2 iptables procps python3 curl postfix dovecot-core dovecot-pop3d
 swaks libio-socket-inet6-perl s-nail fetchmail tshark"
 
 # The install tests (tests/install): unit, sysusers and tmpfiles checks,
-# man page and desktop file linters.
-PKGS="$PKGS systemd groff-base man-db mandoc desktop-file-utils passwd"
-if [ "${1:-}" = deb ]; then
-	PKGS="$PKGS debhelper dkms lintian fakeroot dpkg-dev"
-fi
+# man page and desktop file linters, the Debian package build.
+PKGS="$PKGS systemd groff-base man-db mandoc desktop-file-utils passwd
+debhelper dh-dkms dkms lintian fakeroot dpkg-dev libgtk-3-dev libayatana-appindicator3-dev"
 
 missing=""
 for p in $PKGS; do
