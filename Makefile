@@ -182,7 +182,10 @@ install: userspace
 	if [ -f kmod/dkms.conf ]; then \
 	    rm -rf $(D)$(DKMSDIR) && \
 	    $(INSTALL) -d -m 0755 $(D)$(DKMSDIR) && \
-	    $(INSTALL) -m 0644 kmod/dkms.conf Kbuild $(D)$(DKMSDIR)/ && \
+	    $(INSTALL) -m 0644 Kbuild $(D)$(DKMSDIR)/ && \
+	    sed 's/#MODULE_VERSION#/$(VERSION)/' kmod/dkms.conf \
+	        >$(D)$(DKMSDIR)/dkms.conf && \
+	    chmod 0644 $(D)$(DKMSDIR)/dkms.conf && \
 	    for f in $$(find kmod include -type f \( -name '*.c' -o \
 	        -name '*.h' -o -name Kbuild -o -name Makefile \) \
 	        ! -name '*.mod.c' 2>/dev/null | sort); do \
