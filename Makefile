@@ -147,7 +147,6 @@ INSTALL	?= install
 
 # The tray app and the module are installed when they were built / exist.
 TRAY	:= $(BUILD)/bin/tcp2-tray
-MANS	:= man/tcp2d.8 man/tcp2ctl.1 man/tcp2-mail.1 man/tcp2.conf.5
 D	 = $(DESTDIR)
 
 install: userspace
