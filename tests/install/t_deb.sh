@@ -115,6 +115,8 @@ if [ -d kmod ]; then
 	check "tcp2-dkms is built" test -f "$DKMS"
 	set -- "-rw-r--r-- /usr/src/tcp2-$VERSION/dkms.conf" \
 	    "-rw-r--r-- /usr/src/tcp2-$VERSION/Kbuild"
+	# Our own file names: no blanks.
+	# shellcheck disable=SC2044
 	for f in $(find kmod -name '*.c' ! -name '*.mod.c' -o -name Kbuild); do
 		set -- "$@" "-rw-r--r-- /usr/src/tcp2-$VERSION/$f"
 	done

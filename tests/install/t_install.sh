@@ -152,6 +152,7 @@ for m in man/*.[158]; do
 	check "man -l renders $m" sh -c "MANWIDTH=80 man -l '$m' 2>&1 >/dev/null |
 	    { ! grep .; }"
 done
+# shellcheck disable=SC2016 # the inner shell expands it
 check "tcp2ctl(1) documents every command" sh -c '
 	for c in status "account add" "account list" register peers \
 	    "peer verify" "peer accept" "peer reject" "peer forget" flows \
