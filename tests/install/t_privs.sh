@@ -89,7 +89,9 @@ start() {
 	    --foreground >"$T/log.$fl" 2>&1 &
 	pid=$!
 	i=0
-	while [ ! -S "$T/run/control" ] && [ $i -lt 100 ]; do
+	# "started:" is logged once the socket and the rules are in place.
+	while ! grep -q "started:" "$T/log.$fl" && kill -0 "$pid" 2>/dev/null &&
+	    [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
