@@ -7,7 +7,11 @@
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each
 #   make bench      benchmarks, printed as ratios against baselines of the same run
 #
-# Variables: BUILD (output dir), SAN=1 (sanitizers), CC, FUZZ_SECONDS, KEEP.
+#   make install    binaries, systemd unit, config, man pages, DKMS source;
+#                   make uninstall removes them (see docs/INSTALL.md)
+#
+# Variables: BUILD (output dir), SAN=1 (sanitizers), CC, FUZZ_SECONDS, KEEP;
+# for install: DESTDIR, PREFIX (default /usr/local; packages use /usr).
 
 BUILD	?= build
 SAN	?= 0
@@ -48,9 +52,10 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
 BINS := $(BUILD)/bin/tcp2-mail $(BUILD)/bin/tcp2d
 TCP2D_OBJ := $(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o \
 	     $(BUILD)/obj/daemon/tcp2d_release.o \
-	     $(BUILD)/obj/daemon/ctl/ctl.o
+	     $(BUILD)/obj/daemon/ctl/ctl.o $(BUILD)/obj/daemon/config.o
 
 .PHONY: all userspace check test-build fuzz bench demo demo-offline clean deps kmod
+.PHONY: install uninstall
 
 BINS += $(BUILD)/bin/tcp2ctl
 
@@ -104,6 +109,10 @@ $(CTL_ECHO): $(BUILD)/obj/tests/unit/ctl_echo_server.o $(CTL_LIB)
 
 $(BUILD)/obj/tests/unit/ctl_echo_server.o: CPPFLAGS += -Idaemon/ctl
 
+# The configuration parser lives with the daemon, not in a library.
+$(BUILD)/tests/test_config: $(BUILD)/obj/daemon/config.o
+$(BUILD)/obj/tests/unit/test_config.o: CPPFLAGS += -Idaemon
+
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/unit
 
 test-build: $(BINS) $(TEST_BIN) $(CTL_ECHO)
@@ -129,6 +138,93 @@ bench: userspace
 
 deps:
 	@scripts/install-deps.sh
+
+# ---- install ----
+# Where things go.  The config stays in /etc and the module source in
+# /usr/src (where DKMS looks) whatever PREFIX is; systemd, sysusers and
+# tmpfiles also search /usr/local/lib.
+VERSION	:= $(shell sed -n 's/^\#define TCP2D_VERSION[^"]*"\(.*\)"/\1/p' daemon/tcp2d.h)
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+DATADIR	?= $(PREFIX)/share
+MANDIR	?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DKMSDIR	?= /usr/src/tcp2-$(VERSION)
+INSTALL	?= install
+
+# The tray app and the module are installed when they were built / exist.
+TRAY	:= $(BUILD)/bin/tcp2-tray
+D	 = $(DESTDIR)
+
+install: userspace
+	$(INSTALL) -d -m 0755 $(D)$(BINDIR) $(D)$(SBINDIR) $(D)$(MANDIR)/man1 \
+	    $(D)$(MANDIR)/man5 $(D)$(MANDIR)/man8 $(D)$(UNITDIR) \
+	    $(D)$(SYSUSERSDIR) $(D)$(TMPFILESDIR) $(D)$(SYSCONFDIR)/tcp2
+	$(INSTALL) -m 0755 $(BUILD)/bin/tcp2d $(D)$(SBINDIR)/tcp2d
+	$(INSTALL) -m 0755 $(BUILD)/bin/tcp2ctl $(BUILD)/bin/tcp2-mail \
+	    $(D)$(BINDIR)/
+	$(INSTALL) -m 0644 man/tcp2ctl.1 man/tcp2-mail.1 $(D)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 man/tcp2.conf.5 $(D)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 man/tcp2d.8 $(D)$(MANDIR)/man8/
+	sed 's|^ExecStart=/usr/sbin/tcp2d|ExecStart=$(SBINDIR)/tcp2d|' \
+	    dist/tcp2d.service >$(D)$(UNITDIR)/tcp2d.service
+	chmod 0644 $(D)$(UNITDIR)/tcp2d.service
+	$(INSTALL) -m 0644 dist/tcp2.sysusers $(D)$(SYSUSERSDIR)/tcp2.conf
+	$(INSTALL) -m 0644 dist/tcp2.tmpfiles $(D)$(TMPFILESDIR)/tcp2.conf
+	@# The operator's settings are never overwritten.
+	[ -e $(D)$(SYSCONFDIR)/tcp2/tcp2.conf ] || \
+	    $(INSTALL) -m 0644 dist/tcp2.conf $(D)$(SYSCONFDIR)/tcp2/tcp2.conf
+	if [ -x $(TRAY) ]; then \
+	    $(INSTALL) -d -m 0755 $(D)$(DATADIR)/applications \
+	        $(D)$(SYSCONFDIR)/xdg/autostart && \
+	    $(INSTALL) -m 0755 $(TRAY) $(D)$(BINDIR)/tcp2-tray && \
+	    $(INSTALL) -m 0644 man/tcp2-tray.1 $(D)$(MANDIR)/man1/ && \
+	    $(INSTALL) -m 0644 dist/tcp2-tray.desktop \
+	        $(D)$(DATADIR)/applications/tcp2-tray.desktop && \
+	    $(INSTALL) -m 0644 dist/tcp2-tray-autostart.desktop \
+	        $(D)$(SYSCONFDIR)/xdg/autostart/tcp2-tray.desktop; \
+	fi
+	@# DKMS builds tcp2.ko from this copy for every installed kernel.
+	if [ -f kmod/dkms.conf ]; then \
+	    rm -rf $(D)$(DKMSDIR) && \
+	    $(INSTALL) -d -m 0755 $(D)$(DKMSDIR) && \
+	    $(INSTALL) -m 0644 Kbuild $(D)$(DKMSDIR)/ && \
+	    sed 's/#MODULE_VERSION#/$(VERSION)/' kmod/dkms.conf \
+	        >$(D)$(DKMSDIR)/dkms.conf && \
+	    chmod 0644 $(D)$(DKMSDIR)/dkms.conf && \
+	    for f in $$(find kmod include -type f \( -name '*.c' -o \
+	        -name '*.h' -o -name Kbuild -o -name Makefile \) \
+	        ! -name '*.mod.c' 2>/dev/null | sort); do \
+	        $(INSTALL) -D -m 0644 $$f $(D)$(DKMSDIR)/$$f || exit 1; \
+	    done; \
+	elif [ -d kmod ]; then \
+	    echo "install: kmod/dkms.conf missing, module source not installed"; \
+	fi
+	@[ -n "$(DESTDIR)" ] || echo "Installed.  Next, as root: systemd-sysusers;" \
+	    "systemd-tmpfiles --create; systemctl daemon-reload;" \
+	    "systemctl enable --now tcp2d (docs/INSTALL.md)"
+
+uninstall:
+	rm -f $(D)$(SBINDIR)/tcp2d $(D)$(BINDIR)/tcp2ctl \
+	    $(D)$(BINDIR)/tcp2-mail $(D)$(BINDIR)/tcp2-tray \
+	    $(addprefix $(D)$(MANDIR)/man1/,tcp2ctl.1 tcp2-mail.1 tcp2-tray.1) \
+	    $(D)$(MANDIR)/man5/tcp2.conf.5 $(D)$(MANDIR)/man8/tcp2d.8 \
+	    $(D)$(UNITDIR)/tcp2d.service $(D)$(SYSUSERSDIR)/tcp2.conf \
+	    $(D)$(TMPFILESDIR)/tcp2.conf \
+	    $(D)$(DATADIR)/applications/tcp2-tray.desktop \
+	    $(D)$(SYSCONFDIR)/xdg/autostart/tcp2-tray.desktop
+	rm -rf $(D)$(DKMSDIR)
+	@# A changed config is the operator's: it stays.
+	if cmp -s dist/tcp2.conf $(D)$(SYSCONFDIR)/tcp2/tcp2.conf; then \
+	    rm -f $(D)$(SYSCONFDIR)/tcp2/tcp2.conf; \
+	elif [ -e $(D)$(SYSCONFDIR)/tcp2/tcp2.conf ]; then \
+	    echo "uninstall: kept $(D)$(SYSCONFDIR)/tcp2/tcp2.conf (changed)"; \
+	fi
+	rmdir $(D)$(SYSCONFDIR)/tcp2 2>/dev/null || true
 
 clean:
 	rm -rf build

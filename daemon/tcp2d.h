@@ -37,6 +37,7 @@ struct tcp2d_release {
 struct tcp2d {
 	const char *state_dir;
 	const char *control;
+	const char *control_group;	/* owns the control socket */
 	const char *backend;		/* "rules" or "kmod" */
 	uint16_t qnum;
 	int verbose;

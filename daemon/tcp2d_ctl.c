@@ -703,7 +703,7 @@ tcp2d_event(void *arg, const char *type, const char *text,
 int
 tcp2d_ctl_open(struct tcp2d *d)
 {
-	struct group *g = getgrnam("tcp2");
+	struct group *g = getgrnam(d->control_group);
 	char dir[512], *slash;
 
 	/* The socket's directory (/run/tcp2) may not exist yet. */

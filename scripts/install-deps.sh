@@ -10,6 +10,11 @@ python3-cryptography-vectors libpython3.11-testsuite age gnupg
 iproute2 iptables procps python3 curl postfix dovecot-core dovecot-pop3d
 swaks libio-socket-inet6-perl s-nail fetchmail tshark"
 
+# The install tests (tests/install): unit, sysusers and tmpfiles checks,
+# man page and desktop file linters, the Debian package build.
+PKGS="$PKGS systemd groff-base man-db mandoc desktop-file-utils passwd
+debhelper dh-dkms dkms lintian fakeroot dpkg-dev libgtk-3-dev libayatana-appindicator3-dev"
+
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
