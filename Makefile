@@ -115,7 +115,12 @@ $(BUILD)/obj/tests/unit/test_config.o: CPPFLAGS += -Idaemon
 
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/unit
 
-test-build: $(BINS) $(TEST_BIN) $(CTL_ECHO)
+# tests/e2e/reorder: the NFQUEUE reordering helper of t_e2e_impair.sh.
+$(BUILD)/tests/reorder: $(BUILD)/obj/tests/e2e/reorder.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+test-build: $(BINS) $(TEST_BIN) $(CTL_ECHO) $(BUILD)/tests/reorder
 
 # The test run uses its own sanitizer build so that `make` stays fast.
 check:

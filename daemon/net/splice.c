@@ -541,7 +541,8 @@ sp_abort(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p)
  * to acknowledge, and a sender waiting for that ACK (Nagle's algorithm, a
  * small congestion window) would wait for ever.  Only when the receiver
  * has all earlier output (see the top of this file).  The ACK looks like
- * one from the receiver: its last timestamps and window.
+ * one from the receiver: its last timestamp value and window, echoing
+ * the timestamp of the segment it acknowledges.
  */
 static int
 sp_ack_sender(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p)
@@ -555,6 +556,11 @@ sp_ack_sender(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p)
 	tcp2_pkt_reverse(&t);
 	memcpy(t.opt, O->last_opt, O->last_optlen);
 	t.optlen = O->last_optlen;
+	/* Echo this segment's timestamp, not the receiver's last echo: that
+	 * may be much older (the receiver had nothing new to acknowledge),
+	 * and the sender would take the age for a round-trip time and
+	 * stretch its retransmission timeout with every loss. */
+	tcp2_opt_echo_ts(&t, p);
 	len = tcp2_pkt_build(&t, sp_next_seq(O),
 	    seq_of(D, D->in_next + (D->fin_in ? 1 : 0)), TCP2_TH_ACK,
 	    O->last_win, NULL, 0, sp->scratch, TCP2_PKT_MAX);
@@ -748,11 +754,18 @@ sp_data(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p,
 		to = from + SP_RETX_MAX;
 	if (to > sp_limit(D) && to > D->out_sent)
 		to = sp_limit(D) > D->out_sent ? sp_limit(D) : D->out_sent;
-	if (from >= to && !(fin && D->fin_in && !D->fin_acked))
-		/* Nothing the receiver still lacks: carry the ACK only, at
-		 * the next sequence number (a lower one would be ignored). */
+	if (from >= to && !(fin && D->fin_in && !D->fin_acked)) {
+		/* Nothing the receiver still lacks, so it will not answer:
+		 * if the input was held, our ACK of it was lost, and the
+		 * sender (after a timeout, with a window of one segment)
+		 * resends it until it is acknowledged - do that again.
+		 * The receiver gets the ACK only, at the next sequence
+		 * number (a lower one would be ignored). */
+		if ((rc = sp_ack_sender(sp, d, p)) != 0)
+			return rc;
 		return sp_build(sp, p, sp_next_seq(D), ack, aflag, win, NULL,
 		    0);
+	}
 	if (from > to)
 		from = to;
 	return sp_emit(sp, d, p, from, to, D->fin_in && !D->fin_acked &&
