@@ -229,6 +229,21 @@ done
 check "kill -9 four times while holding: none of 6 mails lost ($lost lost)" test "$lost" -eq 0
 check "no HTML reached the client across the kills" not grep -rq "<b>MARKKILL" "$T"/gotk*
 
+# --- kill -9 right after Receive: the decision survives, the mail
+# arrives (perhaps twice, never not at all).
+ik=$(held_id kill-1)
+[ -z "$ik" ] && ik=$(held_id kill-2)
+tcp2ctl_on b receive "$ik" >/dev/null
+tcp2d_kill b
+check "tcp2d restarts after kill -9 during a release" tcp2d_start b
+world_wait_mail bob 1 30
+sleep 1
+fetch_poplib b bob "$T/gotrel"
+check "the released mail reaches the client after the kill" \
+    sh -c "grep -l 'MARKKILL[12]</b>' $T/gotrel/*.eml | grep -q ."
+check "  ...and it was not held again" \
+    not grep -rq "Subject: TCP2: held: kill-" "$T/gotrel"
+
 # --- 100 held mails list in under a second.
 "$WORLD_PY" - "$T/many" <<'PY'
 import os, sys
