@@ -43,9 +43,13 @@ void tray_notify(struct tray *t, const char *id, const char *title,
     const char *body);
 /* tray_main.c: an error dialog for a failed action. */
 void tray_error(struct tray *t, const char *what, const char *error);
-/* tray_main.c: a modal yes/no question; TRUE when yes was chosen. */
-gboolean tray_confirm(struct tray *t, const char *text, const char *detail,
-    const char *yes);
+/*
+ * tray_main.c: ask a yes/no question in a modal dialog without blocking
+ * the main loop; on yes send req (consumed either way) with fn(arg).
+ */
+void tray_confirm_request(struct tray *t, const char *text,
+    const char *detail, const char *yes, json_object *req,
+    tray_ctl_reply_fn fn, void *arg);
 
 /* Views: each builds its page, refreshes from the daemon, reacts to events. */
 GtkWidget *tray_peers_new(struct tray *t);

@@ -57,14 +57,15 @@ held_clicked(GtkButton *b, gpointer p)
 	json_object *req;
 
 	(void)b;
-	if (strcmp(a->cmd, "discard") == 0 && !tray_confirm(a->t,
-	    "Discard this mail for good?", a->what, "Discard"))
-		return;
 	req = tray_req(a->cmd);
 	json_object_object_add(req, "id", json_object_new_string(a->id));
-	if (strcmp(a->cmd, "receive") == 0)
-		json_object_object_add(req, "strip_attachments",
-		    json_object_new_boolean(a->strip));
+	if (strcmp(a->cmd, "discard") == 0) {
+		tray_confirm_request(a->t, "Discard this mail for good?",
+		    a->what, "Discard", req, held_done, a->t);
+		return;
+	}
+	json_object_object_add(req, "strip_attachments",
+	    json_object_new_boolean(a->strip));
 	tray_ctl_request(a->t->ctl, req, NULL, 0, held_done, a->t);
 	json_object_put(req);
 }

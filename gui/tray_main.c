@@ -80,12 +80,31 @@ tray_error(struct tray *t, const char *what, const char *error)
 	g_free(e);
 }
 
-gboolean
-tray_confirm(struct tray *t, const char *text, const char *detail,
-    const char *yes)
+struct confirm {
+	struct tray *t;
+	json_object *req;
+	tray_ctl_reply_fn fn;
+	void	*arg;
+};
+
+static void
+confirm_response(GtkDialog *d, gint r, gpointer p)
 {
+	struct confirm *c = p;
+
+	if (r == GTK_RESPONSE_YES)
+		tray_ctl_request(c->t->ctl, c->req, NULL, 0, c->fn, c->arg);
+	json_object_put(c->req);
+	g_free(c);
+	gtk_widget_destroy(GTK_WIDGET(d));
+}
+
+void
+tray_confirm_request(struct tray *t, const char *text, const char *detail,
+    const char *yes, json_object *req, tray_ctl_reply_fn fn, void *arg)
+{
+	struct confirm *c = g_new0(struct confirm, 1);
 	GtkWidget *d;
-	int r;
 
 	d = gtk_message_dialog_new(GTK_WINDOW(t->win), GTK_DIALOG_MODAL,
 	    GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s", text);
@@ -96,9 +115,12 @@ tray_confirm(struct tray *t, const char *text, const char *detail,
 	    yes, GTK_RESPONSE_YES, NULL);
 	gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_CANCEL);
 	gtk_window_set_title(GTK_WINDOW(d), "TCP2 Mail: confirm");
-	r = gtk_dialog_run(GTK_DIALOG(d));
-	gtk_widget_destroy(d);
-	return r == GTK_RESPONSE_YES;
+	c->t = t;
+	c->req = req;
+	c->fn = fn;
+	c->arg = arg;
+	g_signal_connect(d, "response", G_CALLBACK(confirm_response), c);
+	gtk_widget_show(d);
 }
 
 static void

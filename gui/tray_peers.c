@@ -77,20 +77,19 @@ peer_clicked(GtkButton *b, gpointer p)
 		    "means than mail, that their key changed.");
 		yes = "Accept new key";
 	}
-	if (q != NULL && !tray_confirm(a->t, q, d, yes)) {
-		g_free(q);
-		g_free(d);
-		return;
-	}
-	g_free(q);
-	g_free(d);
 	req = tray_req(a->cmd);
 	json_object_object_add(req, "addr", json_object_new_string(a->addr));
 	if (a->account != NULL)
 		json_object_object_add(req, "account",
 		    json_object_new_string(a->account));
-	tray_ctl_request(a->t->ctl, req, NULL, 0, peer_done, a->t);
-	json_object_put(req);
+	if (q != NULL)
+		tray_confirm_request(a->t, q, d, yes, req, peer_done, a->t);
+	else {
+		tray_ctl_request(a->t->ctl, req, NULL, 0, peer_done, a->t);
+		json_object_put(req);
+	}
+	g_free(q);
+	g_free(d);
 }
 
 /* The fixed-form mail that starts a key exchange, spelled out. */
@@ -111,8 +110,8 @@ keyx_explain(struct tray *t, const char *account, const char *addr)
 	    account != NULL ? account : "your account",
 	    addr != NULL ? addr : "the peer's address");
 	gtk_window_set_title(GTK_WINDOW(d), "Key exchange");
-	gtk_dialog_run(GTK_DIALOG(d));
-	gtk_widget_destroy(d);
+	g_signal_connect(d, "response", G_CALLBACK(gtk_widget_destroy), NULL);
+	gtk_widget_show(d);
 }
 
 static void
@@ -125,11 +124,25 @@ keyx_clicked(GtkButton *b, gpointer p)
 }
 
 static void
+keyx_new_response(GtkDialog *d, gint r, gpointer p)
+{
+	struct tray *t = p;
+	GtkEntry *e = g_object_get_data(G_OBJECT(d), "entry");
+	char *addr = NULL;
+
+	if (r == GTK_RESPONSE_OK)
+		addr = g_strstrip(g_strdup(gtk_entry_get_text(e)));
+	gtk_widget_destroy(GTK_WIDGET(d));
+	if (addr != NULL && *addr != '\0')
+		keyx_explain(t, NULL, addr);
+	g_free(addr);
+}
+
+static void
 keyx_new_clicked(GtkButton *b, gpointer p)
 {
 	struct tray *t = p;
 	GtkWidget *d, *e, *area;
-	char *addr = NULL;
 
 	(void)b;
 	d = gtk_dialog_new_with_buttons("Start a key exchange",
@@ -145,13 +158,9 @@ keyx_new_clicked(GtkButton *b, gpointer p)
 	gtk_entry_set_activates_default(GTK_ENTRY(e), TRUE);
 	gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_OK);
 	gtk_box_pack_start(GTK_BOX(area), e, FALSE, FALSE, 4);
+	g_object_set_data(G_OBJECT(d), "entry", e);
+	g_signal_connect(d, "response", G_CALLBACK(keyx_new_response), t);
 	gtk_widget_show_all(d);
-	if (gtk_dialog_run(GTK_DIALOG(d)) == GTK_RESPONSE_OK)
-		addr = g_strstrip(g_strdup(gtk_entry_get_text(GTK_ENTRY(e))));
-	gtk_widget_destroy(d);
-	if (addr != NULL && *addr != '\0')
-		keyx_explain(t, NULL, addr);
-	g_free(addr);
 }
 
 static void

@@ -114,6 +114,21 @@ out:
 }
 
 static void
+open_response(GtkDialog *d, gint r, gpointer p)
+{
+	struct tray *t = p;
+
+	if (r == GTK_RESPONSE_ACCEPT) {
+		char *path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(d));
+
+		if (path != NULL)
+			viewer_open(t, path);
+		g_free(path);
+	}
+	gtk_widget_destroy(GTK_WIDGET(d));
+}
+
+static void
 open_clicked(GtkButton *b, gpointer p)
 {
 	struct tray *t = p;
@@ -133,14 +148,9 @@ open_clicked(GtkButton *b, gpointer p)
 	gtk_file_filter_set_name(f, "All files");
 	gtk_file_filter_add_pattern(f, "*");
 	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
-	if (gtk_dialog_run(GTK_DIALOG(d)) == GTK_RESPONSE_ACCEPT) {
-		char *path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(d));
-
-		if (path != NULL)
-			viewer_open(t, path);
-		g_free(path);
-	}
-	gtk_widget_destroy(d);
+	gtk_window_set_modal(GTK_WINDOW(d), TRUE);
+	g_signal_connect(d, "response", G_CALLBACK(open_response), t);
+	gtk_widget_show(d);
 }
 
 /* Copy the decrypted message to path, 0600; an errno value or 0. */
@@ -179,6 +189,23 @@ viewer_save_to(int from, const char *path)
 }
 
 static void
+save_response(GtkDialog *d, gint r, gpointer p)
+{
+	struct tray *t = p;
+
+	if (r == GTK_RESPONSE_ACCEPT && t->viewer->copy >= 0) {
+		char *path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(d));
+		int e = path != NULL ? viewer_save_to(t->viewer->copy, path) : 0;
+
+		if (e != 0)
+			tray_error(t, "Could not save the decrypted mail",
+			    g_strerror(e));
+		g_free(path);
+	}
+	gtk_widget_destroy(GTK_WIDGET(d));
+}
+
+static void
 save_clicked(GtkButton *b, gpointer p)
 {
 	struct tray *t = p;
@@ -192,16 +219,9 @@ save_clicked(GtkButton *b, gpointer p)
 	    GTK_RESPONSE_CANCEL, "_Save", GTK_RESPONSE_ACCEPT, NULL);
 	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(d), TRUE);
 	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(d), "decrypted.eml");
-	if (gtk_dialog_run(GTK_DIALOG(d)) == GTK_RESPONSE_ACCEPT) {
-		char *path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(d));
-		int e = path != NULL ? viewer_save_to(t->viewer->copy, path) : 0;
-
-		if (e != 0)
-			tray_error(t, "Could not save the decrypted mail",
-			    g_strerror(e));
-		g_free(path);
-	}
-	gtk_widget_destroy(d);
+	gtk_window_set_modal(GTK_WINDOW(d), TRUE);
+	g_signal_connect(d, "response", G_CALLBACK(save_response), t);
+	gtk_widget_show(d);
 }
 
 static void
