@@ -9,7 +9,7 @@
 
 struct tray_accounts {
 	struct tray *t;
-	GtkWidget *list, *hint, *reg, *cancel;
+	GtkWidget *list, *placeholder, *hint, *reg, *cancel;
 };
 
 static GtkWidget *
@@ -57,8 +57,15 @@ accounts_got(json_object *resp, const char *error, void *arg)
 	size_t i, n = a != NULL ? json_object_array_length(a) : 0;
 
 	tray_clear(GTK_CONTAINER(t->accounts->list));
-	if (error != NULL)
+	if (error != NULL) {
+		char *s = g_strdup_printf("No account list: %s", error);
+
+		gtk_label_set_text(GTK_LABEL(t->accounts->placeholder), s);
+		g_free(s);
 		return;
+	}
+	gtk_label_set_text(GTK_LABEL(t->accounts->placeholder),
+	    "No accounts yet: register one.");
 	for (i = 0; i < n; i++)
 		gtk_container_add(GTK_CONTAINER(t->accounts->list),
 		    account_row(json_object_array_get_idx(a, i)));
@@ -85,8 +92,9 @@ tray_accounts_refresh(struct tray *t)
 void
 tray_accounts_clear(struct tray *t, const char *why)
 {
-	(void)why;
 	tray_clear(GTK_CONTAINER(t->accounts->list));
+	gtk_label_set_text(GTK_LABEL(t->accounts->placeholder), why != NULL ?
+	    why : "No account list");
 }
 
 static void
@@ -176,8 +184,8 @@ tray_accounts_new(struct tray *t)
 	v->list = gtk_list_box_new();
 	gtk_list_box_set_selection_mode(GTK_LIST_BOX(v->list),
 	    GTK_SELECTION_NONE);
-	gtk_list_box_set_placeholder(GTK_LIST_BOX(v->list),
-	    tray_placeholder("No accounts yet: register one."));
+	v->placeholder = tray_placeholder("No accounts yet: register one.");
+	gtk_list_box_set_placeholder(GTK_LIST_BOX(v->list), v->placeholder);
 	tray_a11y(v->list, "Accounts", NULL);
 	sw = gtk_scrolled_window_new(NULL, NULL);
 	gtk_widget_set_vexpand(sw, TRUE);

@@ -18,7 +18,9 @@
 static const char tray_css[] =
     ".tcp2-warning { color: #a40000; font-weight: bold; }\n"
     ".tcp2-warning-row { background-color: #fdebd0; }\n"
-    ".tcp2-state { font-weight: bold; }\n";
+    ".tcp2-state { font-weight: bold; }\n"
+    "infobar.error revealer > box { background-color: #c01c28; }\n"
+    "infobar.error label { color: #ffffff; font-weight: bold; }\n";
 
 static char *opt_control;
 static gboolean opt_show;
@@ -150,9 +152,11 @@ tray_on_state(gboolean up, const char *why, void *arg)
 		gtk_label_set_text(GTK_LABEL(t->banner_label), s);
 		g_free(s);
 		gtk_widget_show(t->banner);
+		gtk_label_set_text(GTK_LABEL(t->status_label),
+		    "Not connected to tcp2d");
 		tray_held_clear(t, "The daemon is unreachable.");
-		tray_peers_clear(t, why);
-		tray_accounts_clear(t, why);
+		tray_peers_clear(t, "The daemon is unreachable.");
+		tray_accounts_clear(t, "The daemon is unreachable.");
 		if (t->down_why == NULL)
 			tray_notify(t, "daemon", "TCP2 Mail: daemon unreachable",
 			    "Mail is not protected until tcp2d is back.");

@@ -12,7 +12,7 @@
 
 struct tray_peers {
 	struct tray *t;
-	GtkWidget *list;
+	GtkWidget *list, *placeholder;
 };
 
 /* What one row's buttons act on. */
@@ -286,10 +286,15 @@ peers_got(json_object *resp, const char *error, void *arg)
 	int changed = 0;
 
 	if (error != NULL) {
-		tray_peers_clear(t, error);
+		char *s = g_strdup_printf("No peer list: %s", error);
+
+		tray_peers_clear(t, s);
+		g_free(s);
 		return;
 	}
 	tray_clear(GTK_CONTAINER(v->list));
+	gtk_label_set_text(GTK_LABEL(v->placeholder),
+	    "No peers yet: start a key exchange.");
 	for (i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(a, i);
 		const char *st = tray_jstr(p, "state");
@@ -316,8 +321,9 @@ tray_peers_refresh(struct tray *t)
 void
 tray_peers_clear(struct tray *t, const char *why)
 {
-	(void)why;
 	tray_clear(GTK_CONTAINER(t->peers->list));
+	gtk_label_set_text(GTK_LABEL(t->peers->placeholder), why != NULL ?
+	    why : "No peer list");
 	t->n_changed = 0;
 }
 
@@ -340,8 +346,8 @@ tray_peers_new(struct tray *t)
 	v->list = gtk_list_box_new();
 	gtk_list_box_set_selection_mode(GTK_LIST_BOX(v->list),
 	    GTK_SELECTION_NONE);
-	gtk_list_box_set_placeholder(GTK_LIST_BOX(v->list),
-	    tray_placeholder("No peers yet: start a key exchange."));
+	v->placeholder = tray_placeholder("No peers yet: start a key exchange.");
+	gtk_list_box_set_placeholder(GTK_LIST_BOX(v->list), v->placeholder);
 	tray_a11y(v->list, "Peers", "every peer and its key state");
 	sw = gtk_scrolled_window_new(NULL, NULL);
 	gtk_widget_set_vexpand(sw, TRUE);

@@ -105,6 +105,30 @@ view_attachments(json_object *msg)
 	return g_string_free(s, FALSE);
 }
 
+/*
+ * The text keeps its line breaks (CRLF becomes LF) and tabs; other
+ * control characters, which could fake layout, are shown as '?'.
+ */
+static char *
+view_text(const char *text)
+{
+	char *v = g_utf8_make_valid(text != NULL ? text : "", -1);
+	GString *s = g_string_sized_new(strlen(v));
+	const char *p;
+
+	for (p = v; *p != '\0'; p++) {
+		if (*p == '\r' && p[1] == '\n')
+			continue;
+		if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') ||
+		    *p == 0x7f)
+			g_string_append_c(s, '?');
+		else
+			g_string_append_c(s, *p);
+	}
+	g_free(v);
+	return g_string_free(s, FALSE);
+}
+
 void
 tray_view_show(GtkWidget *view, json_object *msg)
 {
@@ -133,15 +157,7 @@ tray_view_show(GtkWidget *view, json_object *msg)
 	s = view_attachments(msg);
 	view_set(view, "attachments", "Attachments", s);
 	g_free(s);
-	/*
-	 * The text keeps its line breaks and tabs; other control characters
-	 * are shown as '?'.
-	 */
-	clean = g_utf8_make_valid(text != NULL ? text : "", -1);
-	for (s = clean; *s != '\0'; s++)
-		if (((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t') ||
-		    *s == 0x7f)
-			*s = '?';
+	clean = view_text(text);
 	gtk_text_buffer_set_text(gtk_text_view_get_buffer(tv), clean, -1);
 	g_free(clean);
 }

@@ -29,6 +29,8 @@ T.ok(bob and T.button(bob[0], "Accept new key") is not None and
 T.ok("changed: decide in Peers" in T.state_text(win),
      "overall state says a key changed (%r)" % T.state_text(win))
 T.shot("peers")
+T.ok(T.wait_for(lambda: T.notified("TCP2 Mail: a key changed")),
+     "a desktop notification tells that a key changed")
 
 # Mark Dave verified after "comparing" the codes.
 dave = T.rows(win, "Peer dave@example.org")
@@ -80,6 +82,8 @@ T.ok(T.wait_for(lambda: T.banner_showing(win)),
 T.ok("unreachable" in T.state_text(win), "overall state: unreachable")
 T.ok(not T.rows(win, "Peer "), "no stale peer rows while unreachable")
 T.shot("unreachable")
+T.ok(T.wait_for(lambda: T.notified("TCP2 Mail: daemon unreachable")),
+     "a desktop notification tells that the daemon is unreachable")
 T.ok(T.hook("start", "a").returncode == 0, "tcp2d restarts")
 T.ok(T.wait_for(lambda: not T.banner_showing(win), 20),
      "the app reconnects by itself: banner gone")

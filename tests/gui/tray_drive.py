@@ -151,7 +151,7 @@ def dialog(title_part=""):
             a = tree.root.application("tcp2-tray")
         except Exception:
             return None
-        for role in ("alert", "dialog"):
+        for role in ("alert", "dialog", "file chooser"):
             for d in a.findChildren(GenericPredicate(roleName=role),
                                     recursive=False):
                 if d.showing and title_part in d.name:
@@ -175,6 +175,45 @@ def state_text(win):
         except Exception:
             pass
     return ""
+
+
+def text_of(node, name):
+    """The text of the text view called name, or None."""
+    for t in find_all(node, "text"):
+        if t.name == name:
+            try:
+                return t.text
+            except Exception:
+                return None
+    return None
+
+
+def open_eml(win, path):
+    """Viewer page: Open a stored mail…, put path in the chooser, Open."""
+    from dogtail import rawinput
+    if not press(win, "Open a stored mail…"):
+        return False
+    d = dialog("Open a stored mail")
+    if d is None:
+        return False
+    time.sleep(0.5)
+    rawinput.keyCombo("<Control>l")  # the chooser's location entry
+    time.sleep(0.5)
+    # Set the text through AT-SPI: typing races with autocompletion.
+    entries = [e for e in find_all(d, "text") if e.showing]
+    if not entries:
+        return False
+    entries[0].text = path
+    time.sleep(0.3)
+    return press(d, "Open")
+
+
+def notified(summary):
+    """Did dunst (tests/gui/session.sh) show a notification with summary?"""
+    try:
+        return summary in open(os.environ["GUI_NOTIFY_LOG"]).read()
+    except (KeyError, OSError):
+        return False
 
 
 def done():

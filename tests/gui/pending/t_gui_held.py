@@ -93,5 +93,20 @@ T.ok(b"mkexe7732" not in got, "the discarded mail never reaches the client")
 T.ok(T.wait_for(lambda: not T.rows(win, "Held mail from"), 20),
      "the held list empties once the client fetched the released mail")
 T.shot("held-after")
+
+# Viewer: a stored mail through the file chooser -> decrypt (fds).
+T.ok(T.tab(win, "Viewer"), "the Viewer page opens")
+T.ok(T.open_eml(win, os.path.join(tmp, "exe.eml")),
+     "open a stored .eml through the file chooser")
+T.ok(T.wait_for(lambda: "Body mkexe7732" in (T.text_of(win, "Decrypted mail")
+                                             or "")),
+     "the viewer shows the mail's text")
+T.ok(any(l.name.startswith("Attachments: invoice.exe")
+         for l in T.find_all(win, "label")),
+     "the viewer lists the attachment")
+T.ok(any(l.name.startswith("Verification: ")
+         for l in T.find_all(win, "label")),
+     "the viewer shows the sender's verification")
+T.shot("viewer")
 app.terminate()
 T.done()
