@@ -6,9 +6,10 @@ import glob
 import os
 import sys
 
-# pending/: tray_drive.py lives in tests/gui/
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                ".."))
+# tray_drive.py lives in tests/gui/ (this file may be in tests/gui/pending/)
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, _here)
+sys.path.insert(0, os.path.join(_here, ".."))
 import tray_drive as T  # noqa: E402
 
 sock, tmp = sys.argv[1], sys.argv[2]
