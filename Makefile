@@ -68,6 +68,10 @@ ifeq ($(HAVE_GUI),1)
 BINS += $(BUILD)/bin/tcp2-tray
 endif
 
+all: userspace
+
+userspace: $(BINS)
+
 $(GUI_OBJ): CFLAGS += $(GUI_CFLAGS)
 
 $(BUILD)/bin/tcp2-tray: $(GUI_OBJ)
@@ -77,10 +81,6 @@ $(BUILD)/bin/tcp2-tray: $(GUI_OBJ)
 gui:
 	@pkg-config --exists $(GUI_PKGS) || { echo "make gui: missing GTK 3 / Ayatana AppIndicator dev files (scripts/install-deps.sh)" >&2; exit 1; }
 	$(MAKE) --no-print-directory $(BUILD)/bin/tcp2-tray
-
-all: userspace
-
-userspace: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
