@@ -1,6 +1,8 @@
 # TCP2 Mail - top-level build.
 #
-#   make            userspace into build/bin/ (and tcp2.ko when kernel headers exist)
+#   make            userspace into build/bin/ (and tcp2.ko when kernel headers exist;
+#                   the tray app tcp2-tray when the GTK dev files are present)
+#   make gui        the tray app build/bin/tcp2-tray (GTK 3, Ayatana AppIndicator)
 #   make check      install test dependencies (as root), build with ASan/UBSan, run all tests
 #   make demo       the network demo world, as root (see README); KEEP=1
 #                   leaves it up.  make demo-offline: the same on files
@@ -54,14 +56,37 @@ TCP2D_OBJ := $(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o \
 	     $(BUILD)/obj/daemon/tcp2d_release.o \
 	     $(BUILD)/obj/daemon/ctl/ctl.o $(BUILD)/obj/daemon/config.o
 
-.PHONY: all userspace check test-build fuzz bench demo demo-offline clean deps kmod
+.PHONY: all gui userspace check test-build fuzz bench demo demo-offline clean deps kmod
 .PHONY: install uninstall
 
 BINS += $(BUILD)/bin/tcp2ctl
 
+# The tray app: built by default only where its libraries are installed
+# (scripts/install-deps.sh installs them); `make gui` insists.  Their
+# headers are system headers so that our warnings apply to our code only.
+GUI_PKGS   := gtk+-3.0 ayatana-appindicator3-0.1 json-c
+HAVE_GUI   := $(shell pkg-config --exists $(GUI_PKGS) 2>/dev/null && echo 1)
+GUI_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(GUI_PKGS) 2>/dev/null))
+GUI_LIBS   := $(shell pkg-config --libs $(GUI_PKGS) 2>/dev/null)
+GUI_SRC    := $(sort $(wildcard gui/*.c))
+GUI_OBJ    := $(GUI_SRC:%.c=$(BUILD)/obj/%.o)
+ifeq ($(HAVE_GUI),1)
+BINS += $(BUILD)/bin/tcp2-tray
+endif
+
 all: userspace
 
 userspace: $(BINS)
+
+$(GUI_OBJ): CFLAGS += $(GUI_CFLAGS)
+
+$(BUILD)/bin/tcp2-tray: $(GUI_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GUI_LIBS)
+
+gui:
+	@pkg-config --exists $(GUI_PKGS) || { echo "make gui: missing GTK 3 / Ayatana AppIndicator dev files (scripts/install-deps.sh)" >&2; exit 1; }
+	$(MAKE) --no-print-directory $(BUILD)/bin/tcp2-tray
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
