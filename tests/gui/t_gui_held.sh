@@ -7,10 +7,6 @@
 # the third; then the daemon's quarantine and the mail Alice's client
 # fetches are checked.
 #
-# PENDING: needs the daemon's held/receive/discard/show commands and the
-# held/released/discarded events (docs/CONTROL.md).  Not run by tests/run
-# (tests/*/t_*.sh only); to enable, move it and t_gui_held.py to
-# tests/gui/: both find their paths from where they are.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here" || exit 2
