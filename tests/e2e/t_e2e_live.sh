@@ -12,11 +12,7 @@ cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/tcp2d.sh
 
 T=$(mktemp -d /var/tmp/tcp2-live.XXXXXX)
-fail=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fail=1; }
-check() { _d=$1; shift; if "$@"; then ok "$_d"; else nok "$_d"; fi; }
-not() { ! "$@"; }
+. tests/e2e/check.sh
 cleanup() {
 	tcp2d_stop a; tcp2d_stop b
 	for h in a b; do

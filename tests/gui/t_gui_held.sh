@@ -20,10 +20,7 @@ done
 
 T=$(mktemp -d /var/tmp/tcp2-guiheld.XXXXXX)
 SHOTS=$(pwd)/${TCP2_BUILD:-build/san}/test-logs/gui-held
-fail=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fail=1; }
-check() { _d=$1; shift; if "$@"; then ok "$_d"; else nok "$_d"; fi; }
+. tests/e2e/check.sh
 cleanup() {
 	tcp2d_stop a; tcp2d_stop b
 	if [ "$fail" -ne 0 ]; then
