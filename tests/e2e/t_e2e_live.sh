@@ -196,6 +196,17 @@ WORLD_SERVER=fd77::1 fetch_curl b bob "$T/got-v6"
 check "IPv6: byte-identical" same "$T/got-v6/0001.eml" "$T/v6.eml"
 check "IPv6: no marker on the wire" not capture_grep $T/wire6.pcap $M1
 
+# The operator's log: one line per session and decision, never a secret.
+logs_clean() {
+	! { tcp2d_log a; tcp2d_log b; } | LC_ALL=C grep -qF \
+	    -e "$(world_pw alice)" -e "$(world_pw bob)" -e "$M1" -e "$M2" -e "$M3"
+}
+log_lines() {
+	{ tcp2d_log a; tcp2d_log b; } | grep -c 'session\|received:\|sent:'
+}
+check "the daemons logged sessions and decisions ($(log_lines) lines)" \
+    test "$(log_lines)" -gt 10
+check "no password and no marker of subject, body or attachment in the logs" logs_clean
 check "no sanitizer report from Alice's tcp2d" tcp2d_asan a
 check "no sanitizer report from Bob's tcp2d" tcp2d_asan b
 exit $fail
