@@ -264,6 +264,42 @@ ms=$(( (t1 - t0) / 1000000 ))
 check "at least 100 held mails ($n)" test "$n" -ge 100
 check "tcp2ctl held lists them in under a second (${ms} ms)" test "$ms" -lt 1000
 
+# --- Keep ciphertext: a held encrypted mail is released as it arrived.
+tcp2ctl_on b account add --addr bob@example.org --pop3 10.77.0.1:110 \
+    --smtp 10.77.0.1:25 --user bob --keep ciphertext >/dev/null
+tcp2ctl_on b peer accept alice@example.org >/dev/null 2>&1
+mkmail "$T/kx4.eml" bob@example.org alice@example.org "TCP2 key exchange" keyx x
+send_curl b bob@example.org alice@example.org "$T/kx4.eml"
+world_wait_mail alice 1
+fetch_poplib a alice "$T/kx4-got" >/dev/null 2>&1
+mkmail "$T/ench.eml" alice@example.org bob@example.org "hold-enc-html" html MARKENCH
+send_curl a alice@example.org bob@example.org "$T/ench.eml"
+world_wait_mail bob 1
+fetch_poplib b bob "$T/got7" >/dev/null 2>&1
+ic=$(held_id hold-enc-html)
+check "an encrypted HTML mail is held (encrypted: $(held_field "$ic" encrypted))" \
+    test "$(held_field "$ic" encrypted)" = True
+tcp2ctl_on b receive "$ic" >/dev/null
+world_wait_mail bob 1 20
+fetch_poplib b bob "$T/got8" >/dev/null 2>&1
+check "--keep ciphertext: the client gets it encrypted" \
+    grep -q "application/x-tcp2-message" "$T/got8/0001.eml"
+check "  ...and tcp2ctl decrypt opens it" sh -c \
+    "ip netns exec t2b '$TCP2_BIN/tcp2ctl' --control '$(_tcp2d_dir b)/control' decrypt <'$T/got8/0001.eml' | grep -q MARKENCH"
+
+# --- Expiry, under faketime: a day before, one warning; then deleted.
+ix=$(held_id many-1)
+tcp2d_stop b
+TCP2D_WRAP="faketime -f +708h" tcp2d_start b
+check "a day before it expires, a held mail is announced" \
+    grep -q "will be deleted within a day" "$(_tcp2d_dir b)/log"
+tcp2d_stop b
+TCP2D_WRAP="faketime -f +744h" tcp2d_start b
+check "after its time, it is deleted" \
+    grep -q "expired and was deleted" "$(_tcp2d_dir b)/log"
+check "  ...and gone from the list" not held_has "$ix"
+tcp2d_stop b
+
 check "no sanitizer report from Alice's tcp2d" tcp2d_asan a
 check "no sanitizer report from Bob's tcp2d" tcp2d_asan b
 exit $fail

@@ -3,7 +3,8 @@
 #
 #   tcp2d_start HOST [ARGS...]   start tcp2d in HOST (a or b), rules backend,
 #                                state in $WORLD_DIR/tcp2-HOST/state; waits
-#                                until its control socket answers
+#                                until its control socket answers; under
+#                                $TCP2D_WRAP (a command prefix) if set
 #   tcp2d_stop HOST              SIGTERM and wait (removes its rules)
 #   tcp2d_kill HOST              SIGKILL (its rules stay: fail-closed)
 #   tcp2ctl_on HOST ARGS...      run tcp2ctl against HOST's daemon
@@ -32,9 +33,11 @@ tcp2d_start() {
 	mkdir -p "$_ts_dir"
 	# Not through world_exec: "$!" of a backgrounded shell function is
 	# a subshell, and stopping it would leave tcp2d running.
+	# TCP2D_WRAP: a command to run tcp2d under (faketime for expiry);
+	# a preloaded library comes before the sanitizer runtime then.
 	ip netns exec "$(world_ns "$_ts_host")" env \
-	    ASAN_OPTIONS=detect_leaks=1:log_path="$_ts_dir/asan" \
-	    "$TCP2_BIN/tcp2d" --state-dir "$_ts_dir/state" \
+	    ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0:log_path="$_ts_dir/asan" \
+	    ${TCP2D_WRAP:-} "$TCP2_BIN/tcp2d" --state-dir "$_ts_dir/state" \
 	    --control "$_ts_dir/control" --backend rules --foreground -v "$@" \
 	    >>"$_ts_dir/log" 2>&1 &
 	echo $! >"$_ts_dir/pid"
