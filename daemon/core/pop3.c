@@ -202,6 +202,7 @@ struct tcp2_pop3 {
 	struct tcp2_buf qorig, qout;
 	int h_sig;		/* enum tcp2_sig_status, -1: not signed */
 	int h_undecryptable;
+	int h_decfail;		/* failed mid-way: its output is dropped */
 	char rel_id[TCP2_HELD_ID_LEN];	/* M_SKIP: the released mail */
 
 	/* TOP emulation: header, blank line, tr_left body lines. */
@@ -223,6 +224,7 @@ struct tcp2_pop3 {
 
 static int msg_fail(struct tcp2_pop3 *, int);
 static int hq_out(struct tcp2_pop3 *, const char *, size_t);
+static int hq_hold_undecryptable(const struct tcp2_pop3 *);
 static void hq_stop(struct tcp2_pop3 *);
 static int released(struct tcp2_pop3 *);
 
@@ -1177,6 +1179,20 @@ msg_fail(struct tcp2_pop3 *s, int err)
 	hex(idh, s->id, sizeof(s->id));
 	if (s->env.state != NULL)
 		(void)tcp2_state_failed_add(s->env.state, s->id);
+	if (hq_hold_undecryptable(s)) {
+		/* Nothing reached the client yet: the mail is held whole,
+		 * its partial plaintext dropped, without a reset. */
+		snprintf(text, sizeof(text), "encrypted mail could not be "
+		    "decrypted (%s): held", tcp2_strerror(err));
+		event(s, "received", text, f);
+		tcp2_msg_dec_free(s->dec);
+		s->dec = NULL;
+		s->h_undecryptable = s->h_decfail = 1;
+		tcp2_buf_free(&s->qout);
+		s->mode = M_RAW;
+		s->st_conv = 0;
+		return 0;
+	}
 	snprintf(text, sizeof(text), "encrypted mail could not be decrypted "
 	    "(%s): connection reset, the next retrieval passes it as it is",
 	    tcp2_strerror(err));
@@ -1483,6 +1499,17 @@ hq_account(const struct tcp2_pop3 *s)
 	return tcp2_state_account(s->env.state, s->env.account);
 }
 
+/* Is this mail being collected for an account that holds what it cannot
+ * decrypt? */
+static int
+hq_hold_undecryptable(const struct tcp2_pop3 *s)
+{
+	const struct tcp2_account *a = hq_account(s);
+
+	return s->hq && !s->h_toobig && a != NULL &&
+	    (a->hold.reasons & TCP2_HOLD_UNDECRYPTABLE);
+}
+
 /* Stop collecting: what was collected is dropped (nothing was sent). */
 static void
 hq_stop(struct tcp2_pop3 *s)
@@ -1504,7 +1531,7 @@ hq_out(struct tcp2_pop3 *s, const char *p, size_t n)
 	const struct tcp2_account *a = hq_account(s);
 	int rc;
 
-	if (s->h_toobig)
+	if (s->h_toobig || s->h_decfail)
 		return 0;
 	if (s->qout.len + n <= POP3_EXAMINE_MAX) {
 		tcp2_buf_put(&s->qout, p, n);
@@ -1858,7 +1885,7 @@ msg_reset(struct tcp2_pop3 *s)
 	s->bol = s->dot = 0;
 	hq_stop(s);
 	s->h_sig = -1;
-	s->h_undecryptable = 0;
+	s->h_undecryptable = s->h_decfail = 0;
 }
 
 static int

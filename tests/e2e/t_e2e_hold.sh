@@ -176,6 +176,25 @@ fetch_poplib b bob "$T/got5"
 check "and the mail itself reaches the client decrypted, not held" \
     same "$T/got5/0001.eml" "$T/enc.eml"
 
+# --- Undecryptable: one character of a stored ciphertext changed.
+mkmail "$T/tamp.eml" alice@example.org bob@example.org "tampered" text MARKTAMP
+send_curl a alice@example.org bob@example.org "$T/tamp.eml"
+world_wait_mail bob 1
+"$WORLD_PY" - "$(ls "$WORLD_DIR"/mail/bob/new/* | head -n 1)" <<'PY'
+import re, sys
+data = open(sys.argv[1], "rb").read()
+lines = data.split(b"\n")
+b64 = [i for i, l in enumerate(lines) if re.fullmatch(rb"[A-Za-z0-9+/]{60,}\r?", l)]
+i = b64[len(b64) // 2]
+l = bytearray(lines[i]); l[10] = ord("A") if l[10] != ord("A") else ord("B")
+lines[i] = bytes(l)
+open(sys.argv[1], "wb").write(b"\n".join(lines))
+PY
+fetch_poplib b bob "$T/got-tamp"
+check "a tampered encrypted mail: held as undecryptable at once" \
+    grep -q "Why:      cannot be decrypted" "$T/got-tamp/0001.eml"
+check "  ...no plaintext of it reached the client" not grep -rq MARKTAMP "$T/got-tamp"
+
 # --- Key change: Alice's host loses its state and exchanges keys anew.
 tcp2d_stop a
 rm -rf "$(_tcp2d_dir a)/state"

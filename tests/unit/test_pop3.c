@@ -187,6 +187,8 @@ ev_has(size_t from, const char *type, const char *needle)
 	return e != NULL && strstr(e->all, needle) != NULL;
 }
 
+static void set_hold(struct tcp2_state *, const char *, unsigned int);
+
 /* ---- stores and mails ---- */
 
 static struct tcp2_state *
@@ -801,6 +803,7 @@ test_tamper(void)
 {
 	struct sess s;
 	struct buf enc = { 0 }, r = { 0 }, tmp = { 0 };
+	struct buf encn = { 0 }, rn = { 0 }, tmpn = { 0 };
 	char *m = big_message(100000, A), *at;
 	size_t off, e0;
 	int rc;
@@ -814,13 +817,42 @@ test_tamper(void)
 	*at = *at == 'A' ? 'B' : 'A';
 	delivered(&tmp, enc.p, enc.len);
 	response(&r, "+OK\r\n", tmp.p, tmp.len);
+	/* The default policy holds what cannot be decrypted: at once, as
+	 * nothing reached the client before the end. */
 	sess_new(&s, sb, B);
 	srv_str(&s, "+OK hi\r\n");
 	off = s.sc.len;
 	e0 = nev;
 	cmd(&s, "RETR 1\r\n");
 	rc = srv(&s, r.p, r.len);
-	t_check(rc == TCP2_EABORT, "tampered message: TCP2_EABORT (%d)", rc);
+	t_check(rc == 0 && strstr(s.sc.p + off, "Why:      cannot be "
+	    "decrypted") != NULL && ev_has(e0, "held", "reason=cannot be "
+	    "decrypted") && ev_has(e0, "received", "status=failed"),
+	    "tampered message: held at once, the client gets a notice (%d)",
+	    rc);
+	t_check(strstr(s.sc.p + off, "quick brown fox") == NULL,
+	    "no plaintext of it reached the client");
+	t_check(held_is(sb, nev, &tmp, NULL), "the quarantine keeps the "
+	    "ciphertext byte for byte, and no decrypted copy");
+	t_check(cmd(&s, "NOOP\r\n") == 0, "the session goes on");
+	sess_free(&s);
+
+	/* An account that does not hold it: reset before the dot. */
+	set_hold(sb, B, TCP2_HOLD_DEFAULT & ~TCP2_HOLD_UNDECRYPTABLE);
+	encrypt(sa, B, m, strlen(m), &encn);
+	at = encn.p + encn.len - 300;
+	while (*at == '\r' || *at == '\n' || *at == '-')
+		at--;
+	*at = *at == 'A' ? 'B' : 'A';
+	delivered(&tmpn, encn.p, encn.len);
+	response(&rn, "+OK\r\n", tmpn.p, tmpn.len);
+	sess_new(&s, sb, B);
+	srv_str(&s, "+OK hi\r\n");
+	off = s.sc.len;
+	e0 = nev;
+	cmd(&s, "RETR 1\r\n");
+	rc = srv(&s, rn.p, rn.len);
+	t_check(rc == TCP2_EABORT, "not held: TCP2_EABORT (%d)", rc);
 	t_check(s.sc.len - off <= 5, "nothing of the message reached the "
 	    "client, at most the status line (%zu octets)", s.sc.len - off);
 	t_check(strstr(s.sc.p + off, "\r\n.\r\n") == NULL,
@@ -835,15 +867,13 @@ test_tamper(void)
 	srv_str(&s, "+OK hi\r\n");
 	off = s.sc.len;
 	e0 = nev;
-	t_check(cmd(&s, "RETR 1\r\n") == 0 && srv(&s, r.p, r.len) == 0 &&
-	    strstr(s.sc.p + off, "Why:      cannot be decrypted") != NULL &&
-	    ev_has(e0, "held", "reason=cannot be decrypted"),
-	    "retrieved again: held as undecryptable, the client gets a notice");
-	t_check(held_is(sb, nev, &tmp, NULL), "the quarantine keeps the "
-	    "ciphertext byte for byte, and no decrypted copy");
+	t_check(cmd(&s, "RETR 1\r\n") == 0 && srv(&s, rn.p, rn.len) == 0 &&
+	    s.sc.len - off == rn.len && memcmp(s.sc.p + off, rn.p, rn.len) ==
+	    0, "retrieved again: the ciphertext passes unchanged");
 	t_check(ev_has(e0, "received", "status=undecryptable"),
-	    "event: undecryptable");
+	    "event: passed as it is");
 	sess_free(&s);
+	set_hold(sb, B, TCP2_HOLD_DEFAULT);
 
 	/* Unknown sender (no key): failure at the first retrieval too. */
 	{
@@ -858,9 +888,9 @@ test_tamper(void)
 		srv_str(&s, "+OK hi\r\n");
 		off = s.sc.len;
 		cmd(&s, "RETR 2\r\n");
-		t_check(rc == 0 && srv(&s, r2.p, r2.len) == TCP2_EABORT &&
-		    strstr(s.sc.p + off, "\r\n.\r\n") == NULL,
-		    "no key for the sender: reset, no dot");
+		t_check(rc == 0 && srv(&s, r2.p, r2.len) == 0 &&
+		    strstr(s.sc.p + off, "Why:      cannot be decrypted"),
+		    "no key for the sender: held");
 		sess_free(&s);
 		b_free(&e2);
 		b_free(&r2);
@@ -870,6 +900,9 @@ test_tamper(void)
 	b_free(&enc);
 	b_free(&r);
 	b_free(&tmp);
+	b_free(&encn);
+	b_free(&rn);
+	b_free(&tmpn);
 }
 
 /* Pipelined commands; the server's bytes re-segmented at random. */
