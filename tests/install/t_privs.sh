@@ -56,6 +56,11 @@ ip netns exec "$NS" ip link set lo up
 
 # The directories systemd makes (StateDirectory, RuntimeDirectory).
 chmod 0755 "$T"
+# The binaries as installed: the build tree may sit in a directory user
+# tcp2 cannot enter (a clone under /root, a 0700 temporary directory).
+install -d -m 0755 "$T/bin"
+install -m 0755 "$BIN/tcp2d" "$BIN/tcp2ctl" "$T/bin/"
+BIN=$T/bin
 install -d -m 0700 -o tcp2 -g tcp2 "$T/state"
 install -d -m 0750 -o tcp2 -g tcp2 "$T/run"
 # The config gives the socket and the queue; --state-dir overrides its
