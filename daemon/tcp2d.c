@@ -180,6 +180,7 @@ flow_open(struct tcp2d *d, const struct tcp2_flow_key *k,
 	env.event = tcp2d_event;
 	env.event_arg = d;
 	env.now = now_unix;
+	env.budget = &d->examine;
 	if (tcp2_rw_new(&rw, ep->proto, &env) != 0) {
 		f->closed = f->created;		/* the GC takes it */
 		return NULL;
@@ -479,6 +480,7 @@ main(int argc, char **argv)
 	d.backend = "rules";
 	d.qnum = DEFAULT_QUEUE;
 	d.control_group = "tcp2";
+	d.examine.max = TCP2D_EXAMINE_MAX;
 	if (load_config(&d, &cfg, argc, argv) != 0)
 		return 1;
 	if ((rc = parse_args(&d, argc, argv, &fg)) != 0)

@@ -21,6 +21,7 @@
 #define TCP2D_VERSION		"0.1"
 #define TCP2D_MAX_ENDPOINTS	256
 #define TCP2D_MAX_RELEASES	8	/* re-deliveries under way */
+#define TCP2D_EXAMINE_MAX	(256u << 20)	/* see struct tcp2_rw_budget */
 
 struct tcp2_ctl;
 struct tcp2_held;
@@ -53,6 +54,7 @@ struct tcp2d {
 	struct tcp2_registration reg;
 	uint8_t *pktbuf;		/* TCP2_PKT_MAX, for verdicts */
 	struct tcp2d_release rel[TCP2D_MAX_RELEASES];
+	struct tcp2_rw_budget examine;	/* mail examined whole, all flows */
 
 	uint64_t packets, dropped, resets, aborts, flows_total;
 };

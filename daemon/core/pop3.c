@@ -203,6 +203,7 @@ struct tcp2_pop3 {
 	int h_sig;		/* enum tcp2_sig_status, -1: not signed */
 	int h_undecryptable;
 	int h_decfail;		/* failed mid-way: its output is dropped */
+	size_t reserved;	/* of env.budget, for qorig and qout */
 	char rel_id[TCP2_HELD_ID_LEN];	/* M_SKIP: the released mail */
 
 	/* TOP emulation: header, blank line, tr_left body lines. */
@@ -224,6 +225,7 @@ struct tcp2_pop3 {
 
 static int msg_fail(struct tcp2_pop3 *, int);
 static int hq_out(struct tcp2_pop3 *, const char *, size_t);
+static int hq_reserve(struct tcp2_pop3 *, size_t);
 static int hq_hold_undecryptable(const struct tcp2_pop3 *);
 static void hq_stop(struct tcp2_pop3 *);
 static int released(struct tcp2_pop3 *);
@@ -1144,6 +1146,8 @@ msg_data(struct tcp2_pop3 *s, const char *p, size_t n)
 	int rc;
 
 	if (s->hq) {
+		if ((rc = hq_reserve(s, n)) != 0)
+			return rc;
 		tcp2_buf_put(&s->qorig, p, n);
 		if (s->qorig.oom)
 			return TCP2_ENOMEM;
@@ -1518,6 +1522,38 @@ hq_stop(struct tcp2_pop3 *s)
 	s->h_toobig = 0;
 	tcp2_buf_free(&s->qorig);
 	tcp2_buf_free(&s->qout);
+	if (s->env.budget != NULL)
+		s->env.budget->used -= s->reserved;
+	s->reserved = 0;
+}
+
+/*
+ * Collected octets count against the daemon's budget, in 1 MiB steps.
+ * When it is spent the mail cannot be examined now: the connection is
+ * reset before anything reached the client, the mail stays on the
+ * server, and the client fetches it again later.
+ */
+#define POP3_RESERVE_STEP	(1u << 20)
+
+static int
+hq_reserve(struct tcp2_pop3 *s, size_t n)
+{
+	struct tcp2_rw_budget *b = s->env.budget;
+	const char *f[] = { "account", nz(s->env.account), NULL };
+
+	if (b == NULL)
+		return 0;
+	while (s->qorig.len + s->qout.len + n > s->reserved) {
+		if (b->used + POP3_RESERVE_STEP > b->max)
+			goto spent;
+		b->used += POP3_RESERVE_STEP;
+		s->reserved += POP3_RESERVE_STEP;
+	}
+	return 0;
+spent:
+	event(s, "error", "too much mail is being examined at once: "
+	    "connection reset, the mail stays on the server", f);
+	return TCP2_EABORT;
 }
 
 /*
@@ -1534,6 +1570,8 @@ hq_out(struct tcp2_pop3 *s, const char *p, size_t n)
 	if (s->h_toobig || s->h_decfail)
 		return 0;
 	if (s->qout.len + n <= POP3_EXAMINE_MAX) {
+		if ((rc = hq_reserve(s, n)) != 0)
+			return rc;
 		tcp2_buf_put(&s->qout, p, n);
 		return s->qout.oom ? TCP2_ENOMEM : 0;
 	}

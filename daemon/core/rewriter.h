@@ -68,6 +68,15 @@ struct tcp2_registration {
 	char addr[256];
 };
 
+/*
+ * Memory that rewriters of one daemon may use together for mail they
+ * examine whole (a POP3 RETR response collected before it is passed on
+ * or held): used never exceeds max.  One per daemon (single-threaded).
+ */
+struct tcp2_rw_budget {
+	size_t used, max;
+};
+
 struct tcp2_rw_env {
 	struct tcp2_state *state;	/* accounts, peers, store */
 	/* The account that owns this endpoint, or NULL when the endpoint is
@@ -79,6 +88,7 @@ struct tcp2_rw_env {
 	tcp2_event_fn event;
 	void *event_arg;
 	uint64_t (*now)(void);		/* Unix time; NULL means time(NULL) */
+	struct tcp2_rw_budget *budget;	/* NULL: only per-flow bounds */
 };
 
 struct tcp2_rw;

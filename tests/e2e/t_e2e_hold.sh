@@ -306,14 +306,17 @@ check "--keep ciphertext: the client gets it encrypted" \
 check "  ...and tcp2ctl decrypt opens it" sh -c \
     "ip netns exec t2b '$TCP2_BIN/tcp2ctl' --control '$(_tcp2d_dir b)/control' decrypt <'$T/got8/0001.eml' | grep -q MARKENCH"
 
-# --- Expiry, under faketime: a day before, one warning; then deleted.
+# --- Expiry, under libfaketime (preloaded by env, which then runs tcp2d
+# itself, so that tcp2d_stop stops the daemon and not a wrapper): a day
+# before, one warning; then deleted.
+FAKETIME_LIB=$(dpkg -L libfaketime | grep '/libfaketime.so.1$' | head -n 1)
 ix=$(held_id many-1)
 tcp2d_stop b
-TCP2D_WRAP="faketime -f +708h" tcp2d_start b
+TCP2D_WRAP="env LD_PRELOAD=$FAKETIME_LIB FAKETIME=+708h" tcp2d_start b
 check "a day before it expires, a held mail is announced" \
     grep -q "will be deleted within a day" "$(_tcp2d_dir b)/log"
 tcp2d_stop b
-TCP2D_WRAP="faketime -f +744h" tcp2d_start b
+TCP2D_WRAP="env LD_PRELOAD=$FAKETIME_LIB FAKETIME=+744h" tcp2d_start b
 check "after its time, it is deleted" \
     grep -q "expired and was deleted" "$(_tcp2d_dir b)/log"
 check "  ...and gone from the list" not held_has "$ix"

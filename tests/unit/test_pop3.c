@@ -305,6 +305,7 @@ struct sess {
 };
 
 static struct tcp2_registration reg;
+static struct tcp2_rw_budget *budget;	/* for the next sessions */
 
 static int
 sess_new(struct sess *s, struct tcp2_state *st, const char *account)
@@ -319,6 +320,7 @@ sess_new(struct sess *s, struct tcp2_state *st, const char *account)
 	env.reg = &reg;
 	env.event = on_event;
 	env.now = fake_now;
+	env.budget = budget;
 	return tcp2_pop3_new(&s->p, &env);
 }
 
@@ -1411,6 +1413,51 @@ out:
 	b_free(&w);
 }
 
+/*
+ * The daemon's budget for mail examined whole: a mail that does not fit
+ * what other sessions left is reset before the client sees any of it
+ * (it stays on the server); the budget comes back when sessions end.
+ */
+static void
+test_budget(void)
+{
+	struct tcp2_rw_budget b = { 0, 8u << 20 };
+	struct buf r = { 0 };
+	struct sess s1, s2;
+	char *m = big_message(3u << 20, C);
+	size_t off, e0;
+	int rc;
+
+	response(&r, "+OK\r\n", m, strlen(m));
+	budget = &b;
+	sess_new(&s1, sb, B);
+	sess_new(&s2, sb, B);
+	budget = NULL;
+	srv_str(&s1, "+OK\r\n");
+	srv_str(&s2, "+OK\r\n");
+	/* s1 has most of its mail (held back), s2 then wants as much. */
+	cmd(&s1, "RETR 1\r\n");
+	rc = srv(&s1, r.p, r.len - 4096);
+	t_check(rc == 0 && b.used >= (3u << 20), "one session examines a 3 MB "
+	    "mail: %zu octets of the budget in use", b.used);
+	cmd(&s2, "RETR 1\r\n");
+	off = s2.sc.len;
+	e0 = nev;
+	rc = srv(&s2, r.p, r.len);
+	t_check(rc == TCP2_EABORT && strstr(s2.sc.p + off, "\r\n.\r\n") ==
+	    NULL && s2.sc.len - off <= 5 && ev_has(e0, "error", "too much mail"),
+	    "a second one past the budget: reset, nothing reached the client");
+	sess_free(&s2);		/* the daemon frees a reset flow */
+	off = s1.sc.len;
+	rc = srv(&s1, r.p + r.len - 4096, 4096);
+	t_check(rc == 0 && s1.sc.len - off > (3u << 20) && b.used == 0,
+	    "the first ends, is passed on whole, and gives its share back");
+	sess_free(&s1);
+	t_check(b.used == 0, "nothing of the budget is left in use");
+	free(m);
+	b_free(&r);
+}
+
 /* Through the rewriter interface, 20 MB. */
 static void
 test_big(void)
@@ -1490,6 +1537,7 @@ main(void)
 	test_bounds();
 	test_end_mid();
 	test_hold();
+	test_budget();
 	test_big();
 	tcp2_state_close(sa);
 	tcp2_state_close(sb);
