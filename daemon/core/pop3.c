@@ -1377,6 +1377,23 @@ safe(char *out, const char *in)
 	out[i] = '\0';
 }
 
+/* The header fields of a notice from TCP2 Mail to the account, all but
+ * the Subject, which the caller adds with the blank line after it.  kind
+ * and tag make the Message-ID: the same mail gives the same notice. */
+static void
+notice_head(char *o, size_t *n, const char *acct, const char *kind,
+    const char *tag, const char *date)
+{
+	appendf(o, POP3_NOTICE_MAX, n,
+	    "From: \"TCP2 Mail\" <tcp2@localhost>\r\n"
+	    "To: <%s>\r\n"
+	    "Date: %s\r\n"
+	    "Message-ID: <tcp2-%s-%s@localhost>\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=us-ascii\r\n"
+	    "Content-Transfer-Encoding: 7bit\r\n", acct, date, kind, tag);
+}
+
 /* The mail the client receives instead of a key-exchange mail. */
 static int
 kx_notice(struct tcp2_pop3 *s, const struct tcp2_keyx *kx,
@@ -1405,16 +1422,9 @@ kx_notice(struct tcp2_pop3 *s, const struct tcp2_keyx *kx,
 	rfc5322_date(now(s), date, sizeof(date));
 	if ((o = malloc(POP3_NOTICE_MAX)) == NULL)
 		return TCP2_ENOMEM;
-	appendf(o, POP3_NOTICE_MAX, &n,
-	    "From: \"TCP2 Mail\" <tcp2@localhost>\r\n"
-	    "To: <%s>\r\n"
-	    "Subject: TCP2: key exchange with %s: %s\r\n"
-	    "Date: %s\r\n"
-	    "Message-ID: <tcp2-keyx-%s@localhost>\r\n"
-	    "MIME-Version: 1.0\r\n"
-	    "Content-Type: text/plain; charset=us-ascii\r\n"
-	    "Content-Transfer-Encoding: 7bit\r\n"
-	    "\r\n", acct, peer, kx_short(r), date, mid);
+	notice_head(o, &n, acct, "keyx", mid, date);
+	appendf(o, POP3_NOTICE_MAX, &n, "Subject: TCP2: key exchange with "
+	    "%s: %s\r\n\r\n", peer, kx_short(r));
 	kx_body(o, POP3_NOTICE_MAX, &n, r, peer, acct);
 	if (keys)
 		appendf(o, POP3_NOTICE_MAX, &n,
@@ -1790,15 +1800,9 @@ hq_notice(struct tcp2_pop3 *s, const struct tcp2_held *h)
 	rfc5322_date(h->expires, exp, sizeof(exp));
 	if ((o = malloc(POP3_NOTICE_MAX)) == NULL)
 		return TCP2_ENOMEM;
+	notice_head(o, &n, acct, "held", h->id, date);
 	appendf(o, POP3_NOTICE_MAX, &n,
-	    "From: \"TCP2 Mail\" <tcp2@localhost>\r\n"
-	    "To: <%s>\r\n"
 	    "Subject: TCP2: held: %s\r\n"
-	    "Date: %s\r\n"
-	    "Message-ID: <tcp2-held-%s@localhost>\r\n"
-	    "MIME-Version: 1.0\r\n"
-	    "Content-Type: text/plain; charset=us-ascii\r\n"
-	    "Content-Transfer-Encoding: 7bit\r\n"
 	    "\r\n"
 	    "TCP2 Mail on this computer held a mail instead of passing it\r\n"
 	    "to your mail client.  It is kept, encrypted, on this computer.\r\n"
@@ -1816,8 +1820,8 @@ hq_notice(struct tcp2_pop3 *s, const struct tcp2_held *h)
 	    "Receive brings it to this mail client at its next mail check.\r\n"
 	    "Unless you decide, it is deleted on %s.\r\n"
 	    "\r\n-- \r\nTCP2 Mail on this computer\r\n",
-	    acct, subj, date, h->id, from, subj, h->reason, h->id, h->id,
-	    h->id, h->id, h->id, exp);
+	    subj, from, subj, h->reason, h->id, h->id, h->id, h->id, h->id,
+	    exp);
 	s->st_conv = 1;
 	rc = stuff_write(s, o, n);
 	free(o);
