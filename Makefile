@@ -6,14 +6,17 @@
 #                   leaves it up.  make demo-offline: the same on files
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each
 #   make bench      benchmarks, printed as ratios against baselines of the same run
+#   make kmod       kmod/tcp2.ko against KDIR (W=1, C=1 are passed to Kbuild)
 #
-# Variables: BUILD (output dir), SAN=1 (sanitizers), CC, FUZZ_SECONDS, KEEP.
+# Variables: BUILD (output dir), SAN=1 (sanitizers), CC, FUZZ_SECONDS, KEEP,
+# KDIR (kernel build tree: the running kernel's, else the newest Debian
+# /usr/src/linux-headers-*-amd64; empty when there are none).
 
 BUILD	?= build
 SAN	?= 0
 CC	?= cc
 
-PKGS	:= libgcrypt json-c libmnl libnetfilter_queue
+PKGS	:= libgcrypt json-c libmnl libnetfilter_queue libnl-genl-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgcrypt -lgpg-error -ljson-c)
 
@@ -53,7 +56,15 @@ TCP2D_OBJ := $(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o \
 
 BINS += $(BUILD)/bin/tcp2ctl
 
-all: userspace
+KDIR	?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+	   $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1))
+
+all: userspace $(if $(KDIR),kmod)
+
+# Kbuild writes its objects beside the sources in kmod/.
+kmod:
+	@test -n '$(KDIR)' || { echo 'make kmod: no kernel headers (KDIR)' >&2; exit 1; }
+	$(MAKE) -C '$(KDIR)' M='$(CURDIR)' modules
 
 userspace: $(BINS)
 
@@ -121,5 +132,6 @@ deps:
 
 clean:
 	rm -rf build
+	$(if $(KDIR),$(MAKE) -C '$(KDIR)' M='$(CURDIR)' clean)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
