@@ -22,7 +22,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgcrypt -lg
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wvla
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Idaemon/core -Idaemon/net
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Iinclude/uapi -Idaemon/core -Idaemon/net
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(PKG_CFLAGS)
 LDLIBS	+= $(PKG_LIBS) -pthread
@@ -52,7 +52,8 @@ BINS := $(BUILD)/bin/tcp2-mail $(BUILD)/bin/tcp2d
 TCP2D_OBJ := $(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o \
 	     $(BUILD)/obj/daemon/ctl/ctl.o
 
-.PHONY: all userspace check test-build fuzz bench demo demo-offline clean deps kmod
+.PHONY: all userspace check test-build fuzz bench demo demo-offline clean deps kmod \
+	kmod-tools dkms-src
 
 BINS += $(BUILD)/bin/tcp2ctl
 
@@ -106,13 +107,20 @@ $(BUILD)/obj/tests/unit/test_ctl.o: CPPFLAGS += -Idaemon/ctl
 
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/unit
 
-test-build: $(BINS) $(TEST_BIN)
+test-build: $(BINS) $(TEST_BIN) kmod-tools
+
+# The genetlink test tool of tests/kmod (run inside the QEMU guest).
+kmod-tools: $(BUILD)/tests/tcp2kctl
+
+$(BUILD)/tests/tcp2kctl: $(BUILD)/obj/tests/kmod/tcp2kctl.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The test run uses its own sanitizer build so that `make` stays fast.
 check:
 	@scripts/install-deps.sh
 	$(MAKE) --no-print-directory BUILD=build/san SAN=1 test-build
-	$(MAKE) --no-print-directory BUILD=build userspace
+	$(MAKE) --no-print-directory BUILD=build userspace kmod-tools
 	@TCP2_BUILD=build/san TCP2_FAST_BUILD=build tests/run
 
 demo: userspace
@@ -129,6 +137,16 @@ bench: userspace
 
 deps:
 	@scripts/install-deps.sh
+
+# DKMS: the module's sources under $(DKMS_SRC) with kmod/dkms.conf on top.
+DKMS_SRC ?= /usr/src/tcp2-0.1
+dkms-src:
+	rm -rf '$(DKMS_SRC)'
+	mkdir -p '$(DKMS_SRC)/kmod' '$(DKMS_SRC)/include/uapi/linux'
+	cp Kbuild '$(DKMS_SRC)/'
+	cp kmod/dkms.conf '$(DKMS_SRC)/dkms.conf'
+	cp kmod/Kbuild kmod/*.c kmod/*.h '$(DKMS_SRC)/kmod/'
+	cp include/uapi/linux/tcp2.h '$(DKMS_SRC)/include/uapi/linux/'
 
 clean:
 	rm -rf build

@@ -24,6 +24,7 @@
 #include "crypto.h"
 #include "error.h"
 #include "pkt.h"
+#include "kmodctl.h"
 #include "rules.h"
 #include "splice.h"
 #include "tcp2d.h"
@@ -104,9 +105,10 @@ tcp2d_reload(struct tcp2d *d)
 			tcp2d_log(d, 0, "installing the capture rules failed");
 		return rc;
 	}
-	tcp2d_log(d, 0, "backend %s: not available in this build",
-	    d->backend);
-	return TCP2_EINVAL;
+	rc = tcp2_kmodctl_install(d->eps, d->neps, d->qnum);
+	if (rc != 0)
+		tcp2d_log(d, 0, "installing the endpoints in tcp2.ko failed");
+	return rc;
 }
 
 /* ---- packets ---- */
@@ -452,7 +454,9 @@ main(int argc, char **argv)
 	}
 	if (tcp2d_ctl_open(&d) != 0)
 		goto out_nfq;
-	if (tcp2d_reload(&d) != 0 && d.neps > 0)
+	/* kmod: no module, no capture at all; refuse to start */
+	if (tcp2d_reload(&d) != 0 && (d.neps > 0 ||
+	    strcmp(d.backend, "kmod") == 0))
 		goto out_rules;
 	if (!fg && daemon(0, 1) != 0) {
 		tcp2d_log(&d, 0, "daemon: %s", strerror(errno));
@@ -466,6 +470,8 @@ main(int argc, char **argv)
 out_rules:
 	if (strcmp(d.backend, "rules") == 0)
 		tcp2_rules_remove();
+	else
+		tcp2_kmodctl_remove();
 	tcp2d_ctl_close(&d);
 out_nfq:
 	tcp2_nfq_close(d.nfq);

@@ -99,13 +99,14 @@ int tcp2_ep_add(struct tcp2_net *tn, const struct tcp2_ep *tmpl,
 		kfree(ep);
 		return -EEXIST;
 	}
-	if (old) {
-		hlist_replace_rcu(&old->node, &ep->node);
-		kfree_rcu(old, rcu);
-	} else if (tn->n_eps >= TCP2_MAX_ENDPOINTS) {
+	if (!old && tn->n_eps >= TCP2_MAX_ENDPOINTS) {
 		mutex_unlock(&tn->lock);
 		kfree(ep);
 		return -ENOSPC;
+	}
+	if (old) {
+		hlist_replace_rcu(&old->node, &ep->node);
+		kfree_rcu(old, rcu);
 	} else {
 		h = tcp2_ep_hash(ep->family, ep->any, &ep->addr, ep->port);
 		hlist_add_head_rcu(&ep->node, &tn->eps[h]);

@@ -22,14 +22,15 @@ static const struct nla_policy tcp2_policy[TCP2_A_MAX + 1] = {
 	[TCP2_A_ADDR]		= { .type = NLA_BINARY,
 				    .len = sizeof(struct in6_addr) },
 	[TCP2_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
-	[TCP2_A_PROTO]		= NLA_POLICY_RANGE(NLA_U8, TCP2_PROTO_SMTP,
-						   TCP2_PROTO_POP3),
+	[TCP2_A_PROTO]		= NLA_POLICY_RANGE(NLA_U8, TCP2_P_SMTP,
+						   TCP2_P_POP3),
 	[TCP2_A_ACCOUNT]	= { .type = NLA_NUL_STRING,
 				    .len = TCP2_ACCOUNT_MAX - 1 },
 	[TCP2_A_QUEUE]		= { .type = NLA_U16 },
 	[TCP2_A_OPTIONS]	= NLA_POLICY_MASK(NLA_U32, TCP2_OPT_ALL),
 	[TCP2_A_MSS]		= NLA_POLICY_RANGE(NLA_U16, TCP2_MSS_MIN,
 						   TCP2_MSS_MAX),
+	[TCP2_A_REPLACE]	= { .type = NLA_FLAG },
 	[TCP2_A_SEARCH_PORTS]	= { .type = NLA_BINARY,
 				    .len = TCP2_MAX_SEARCH_PORTS * sizeof(u16) },
 };
@@ -98,7 +99,7 @@ static int tcp2_genl_add(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[TCP2_A_ACCOUNT])
 		nla_strscpy(tmpl->account, info->attrs[TCP2_A_ACCOUNT],
 			    sizeof(tmpl->account));
-	err = tcp2_ep_add(tn, tmpl, info->nlhdr->nlmsg_flags & NLM_F_REPLACE);
+	err = tcp2_ep_add(tn, tmpl, nla_get_flag(info->attrs[TCP2_A_REPLACE]));
 	if (err == -ENOSPC)
 		NL_SET_ERR_MSG(info->extack, "endpoint table is full");
 out:
@@ -384,8 +385,9 @@ static const struct genl_small_ops tcp2_genl_ops[] = {
 	},
 };
 
+/* Events name the connections of the host: CAP_NET_ADMIN to listen. */
 static const struct genl_multicast_group tcp2_mcgrps[] = {
-	{ .name = TCP2_GENL_MCGRP_EVENTS, .flags = GENL_UNS_ADMIN_PERM },
+	{ .name = TCP2_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static struct genl_family tcp2_family __ro_after_init = {

@@ -82,9 +82,9 @@ static u8 tcp2_search_greeting(const struct sk_buff *skb,
 					 min_t(unsigned int, p->dlen, 4)))
 		return 0;
 	if (p->dlen >= 4 && !memcmp(buf, "220 ", 4))
-		return TCP2_PROTO_SMTP;
+		return TCP2_P_SMTP;
 	if (!memcmp(buf, "+OK", 3))
-		return TCP2_PROTO_POP3;
+		return TCP2_P_POP3;
 	return 0;
 }
 

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TCP2_MARK	0x7c320000u	/* packets of tcp2d itself */
-#define TCP2_MARK_MASK	0xffff0000u
+/* TCP2_MARK, TCP2_MARK_MASK: packets of tcp2d itself (shared with tcp2.ko) */
+#include <linux/tcp2.h>
 
 struct tcp2_inject;
 

@@ -30,7 +30,8 @@ enum tcp2_cmd {
 	/*
 	 * Add an endpoint: FAMILY, PORT, PROTO required; ADDR (absent: every
 	 * address, the registration wildcard), ACCOUNT optional.  EEXIST
-	 * unless NLM_F_REPLACE (then replaced in place, counters reset).
+	 * unless REPLACE (then replaced in place, counters reset; genetlink
+	 * refuses NLM_F_REPLACE, it means NLM_F_ROOT there).
 	 * ENOSPC beyond TCP2_MAX_ENDPOINTS.
 	 */
 	TCP2_CMD_ADD_ENDPOINT,
@@ -54,11 +55,12 @@ enum tcp2_cmd {
 	TCP2_CMD_SESSION_FOUND,
 	__TCP2_CMD_MAX,
 };
+
 #define TCP2_CMD_MAX (__TCP2_CMD_MAX - 1)
 
-enum tcp2_proto_type {
-	TCP2_PROTO_SMTP = 1,
-	TCP2_PROTO_POP3 = 2,
+enum tcp2_p {
+	TCP2_P_SMTP = 1,
+	TCP2_P_POP3 = 2,
 };
 
 /* TCP2_A_OPTIONS bits */
@@ -71,7 +73,7 @@ enum tcp2_attr {
 	TCP2_A_FAMILY,		/* u8: AF_INET or AF_INET6 */
 	TCP2_A_ADDR,		/* binary: 4 or 16 bytes, network order */
 	TCP2_A_PORT,		/* u16, host order, not 0 */
-	TCP2_A_PROTO,		/* u8: enum tcp2_proto_type */
+	TCP2_A_PROTO,		/* u8: enum tcp2_p */
 	TCP2_A_ACCOUNT,		/* NUL-terminated string */
 	TCP2_A_QUEUE,		/* u16: NFQUEUE number (default 0) */
 	TCP2_A_OPTIONS,		/* u32: TCP2_OPT_* */
@@ -81,9 +83,11 @@ enum tcp2_attr {
 	TCP2_A_ENDPOINTS,	/* u32: number of endpoints */
 	TCP2_A_CLIENT_ADDR,	/* binary: as TCP2_A_ADDR */
 	TCP2_A_CLIENT_PORT,	/* u16 */
+	TCP2_A_REPLACE,		/* flag: ADD_ENDPOINT replaces an existing one */
 	TCP2_A_PAD,
 	__TCP2_A_MAX,
 };
+
 #define TCP2_A_MAX (__TCP2_A_MAX - 1)
 
 /* Per-endpoint counters (u64), nested in TCP2_A_STATS. */
@@ -97,6 +101,7 @@ enum tcp2_ep_stats {
 	TCP2_EPS_PAD,
 	__TCP2_EPS_MAX,
 };
+
 #define TCP2_EPS_MAX (__TCP2_EPS_MAX - 1)
 
 /* Global counters of a namespace (u64), nested in TCP2_A_STATS. */
@@ -111,6 +116,7 @@ enum tcp2_global_stats {
 	TCP2_GS_PAD,
 	__TCP2_GS_MAX,
 };
+
 #define TCP2_GS_MAX (__TCP2_GS_MAX - 1)
 
 #endif /* _UAPI_LINUX_TCP2_H */
