@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ctl.h"
 #include "crypto.h"
 #include "error.h"
@@ -307,16 +308,20 @@ flow_gone(void *arg, const struct tcp2_flow *f)
 static int
 loop(struct tcp2d *d)
 {
-	struct pollfd fds[1 + TCP2_CTL_NFDS];
-	size_t nfds;
-	time_t last_gc = time(NULL);
+	struct pollfd fds[1 + TCP2_CTL_NFDS + TCP2D_MAX_RELEASES];
+	size_t nfds, nctl;
+	time_t last_gc = time(NULL), last_tick = last_gc;
 	int rc;
 
+	tcp2d_release_tick(d, 1);
 	while (!quit) {
 		fds[0].fd = tcp2_nfq_fd(d->nfq);
 		fds[0].events = POLLIN;
 		nfds = 1;
-		nfds += tcp2d_ctl_pollfds(d, fds + 1, TCP2_CTL_NFDS);
+		nctl = tcp2d_ctl_pollfds(d, fds + 1, TCP2_CTL_NFDS);
+		nfds += nctl;
+		nfds += tcp2d_release_pollfds(d, fds + nfds,
+		    TCP2D_MAX_RELEASES);
 		rc = poll(fds, nfds, 1000);
 		if (rc < 0 && errno != EINTR) {
 			tcp2d_log(d, 0, "poll: %s", strerror(errno));
@@ -328,23 +333,32 @@ loop(struct tcp2d *d)
 			    strerror(errno));
 			return 1;
 		}
-		if (rc > 0)
-			tcp2d_ctl_process(d, fds + 1, nfds - 1);
+		if (rc > 0) {
+			tcp2d_ctl_process(d, fds + 1, nctl);
+			tcp2d_release_process(d, fds + 1 + nctl,
+			    nfds - 1 - nctl);
+		}
 		if (time(NULL) != last_gc) {
 			last_gc = time(NULL);
 			tcp2_flows_gc(d->flows, last_gc, flow_gone, d);
+		}
+		if (time(NULL) >= last_tick + 60) {
+			last_tick = time(NULL);
+			tcp2d_release_tick(d, 0);
 		}
 	}
 	return 0;
 }
 
 static const char usage_text[] =
-"usage: tcp2d [--state-dir DIR] [--control SOCK] [--backend rules|kmod]\n"
-"             [--queue N] [--foreground] [-v]\n"
+"usage: tcp2d [--config FILE] [--state-dir DIR] [--control SOCK]\n"
+"             [--backend rules|kmod] [--queue N] [--foreground] [-v]\n"
 "\n"
 "The TCP2 mail-system core: encrypts, decrypts and signs the mail of the\n"
 "registered accounts inside their SMTP and POP3 connections.\n"
 "\n"
+"  --config FILE     settings (default " TCP2_CONFIG_DEFAULT ", may be\n"
+"                    missing); the options below override it\n"
 "  --state-dir DIR   encrypted store (default " DEFAULT_STATE ");\n"
 "                    TCP2_PASSPHRASE unlocks a passphrase store\n"
 "  --control SOCK    control socket for tcp2ctl and the tray app\n"
@@ -358,25 +372,70 @@ static const char usage_text[] =
 "Captured traffic is never passed in clear when tcp2d is not running: the\n"
 "capture stays in place and drops it (fail-closed).  Stop with SIGTERM.\n";
 
+static const struct option opts[] = {
+	{ "config", required_argument, NULL, 'C' },
+	{ "state-dir", required_argument, NULL, 's' },
+	{ "control", required_argument, NULL, 'c' },
+	{ "backend", required_argument, NULL, 'b' },
+	{ "queue", required_argument, NULL, 'q' },
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * The configuration file (--config, or the default one when it exists)
+ * gives the settings the command line does not: read it before the real
+ * option pass, which then overrides it.  Returns 0, or 1 after saying why.
+ */
+static int
+load_config(struct tcp2d *d, struct tcp2_config *cfg, int argc, char **argv)
+{
+	const char *path = NULL;
+	char err[TCP2_CONFIG_ERR_MAX];
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		if (c == 'C')
+			path = optarg;
+		else if (c == 'h')
+			break;
+	}
+	optind = 0;		/* glibc: rescan from the start */
+	opterr = 1;
+	if (c == 'h')
+		return 0;
+	if (tcp2_config_load(cfg, path ? path : TCP2_CONFIG_DEFAULT,
+	    path == NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tcp2d: %s\n", err);
+		return 1;
+	}
+	if (cfg->set & TCP2_CONF_STATE_DIR)
+		d->state_dir = cfg->state_dir;
+	if (cfg->set & TCP2_CONF_CONTROL)
+		d->control = cfg->control;
+	if (cfg->set & TCP2_CONF_CONTROL_GROUP)
+		d->control_group = cfg->control_group;
+	if (cfg->set & TCP2_CONF_BACKEND)
+		d->backend = cfg->backend;
+	if (cfg->set & TCP2_CONF_QUEUE)
+		d->qnum = cfg->queue;
+	d->verbose = cfg->log_level;
+	return 0;
+}
+
 static int
 parse_args(struct tcp2d *d, int argc, char **argv, int *fg)
 {
-	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "control", required_argument, NULL, 'c' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "queue", required_argument, NULL, 'q' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	unsigned long q;
 	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'C': break;	/* load_config() read it */
 		case 's': d->state_dir = optarg; break;
 		case 'c': d->control = optarg; break;
 		case 'b': d->backend = optarg; break;
@@ -411,6 +470,7 @@ parse_args(struct tcp2d *d, int argc, char **argv, int *fg)
 int
 main(int argc, char **argv)
 {
+	static struct tcp2_config cfg;	/* d points into it */
 	struct tcp2d d = { 0 };
 	const char *pass = getenv("TCP2_PASSPHRASE");
 	struct sigaction sa;
@@ -420,6 +480,9 @@ main(int argc, char **argv)
 	d.control = DEFAULT_CONTROL;
 	d.backend = "rules";
 	d.qnum = DEFAULT_QUEUE;
+	d.control_group = "tcp2";
+	if (load_config(&d, &cfg, argc, argv) != 0)
+		return 1;
 	if ((rc = parse_args(&d, argc, argv, &fg)) != 0)
 		return rc < 0 ? 0 : rc;
 	if (tcp2_crypto_init() != 0) {
@@ -472,6 +535,7 @@ out_rules:
 		tcp2_rules_remove();
 	else
 		tcp2_kmodctl_remove();
+	tcp2d_release_stop(&d);
 	tcp2d_ctl_close(&d);
 out_nfq:
 	tcp2_nfq_close(d.nfq);

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "endpoint.h"
@@ -19,12 +20,24 @@
 
 #define TCP2D_VERSION		"0.1"
 #define TCP2D_MAX_ENDPOINTS	256
+#define TCP2D_MAX_RELEASES	8	/* re-deliveries under way */
 
 struct tcp2_ctl;
+struct tcp2_held;
+
+/* A held mail on its way back to the mailbox (tcp2d_release.c). */
+struct tcp2d_release {
+	pid_t pid;			/* 0: slot free */
+	int fd;				/* the child's report */
+	char id[33];
+	char buf[1024];
+	size_t len;
+};
 
 struct tcp2d {
 	const char *state_dir;
 	const char *control;
+	const char *control_group;	/* owns the control socket */
 	const char *backend;		/* "rules" or "kmod" */
 	uint16_t qnum;
 	int verbose;
@@ -39,6 +52,7 @@ struct tcp2d {
 	struct tcp2_ctl *ctl;
 	struct tcp2_registration reg;
 	uint8_t *pktbuf;		/* TCP2_PKT_MAX, for verdicts */
+	struct tcp2d_release rel[TCP2D_MAX_RELEASES];
 
 	uint64_t packets, dropped, resets, aborts, flows_total;
 };
@@ -60,5 +74,20 @@ int tcp2d_ctl_open(struct tcp2d *d);
 size_t tcp2d_ctl_pollfds(struct tcp2d *d, struct pollfd *fds, size_t max);
 void tcp2d_ctl_process(struct tcp2d *d, const struct pollfd *fds, size_t n);
 void tcp2d_ctl_close(struct tcp2d *d);
+
+/*
+ * Held mail (tcp2d_release.c).  release_start re-delivers h (Receive):
+ * 0, or -1 with a reason for the user in err.  pollfds/process drive the
+ * re-deliveries in the main loop; tick (once a minute, and at_start)
+ * resumes decisions a restart interrupted and expires old entries.
+ */
+int tcp2d_release_start(struct tcp2d *d, struct tcp2_held *h, char *err,
+    size_t errlen);
+size_t tcp2d_release_pollfds(struct tcp2d *d, struct pollfd *fds,
+    size_t max);
+void tcp2d_release_process(struct tcp2d *d, const struct pollfd *fds,
+    size_t n);
+void tcp2d_release_tick(struct tcp2d *d, int at_start);
+void tcp2d_release_stop(struct tcp2d *d);
 
 #endif /* TCP2D_H */

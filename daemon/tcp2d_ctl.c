@@ -10,14 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "account.h"
 #include "ctl.h"
 #include "error.h"
+#include "hold.h"
 #include "jsonrec.h"
+#include "mailopen.h"
+#include "quarantine.h"
 #include "tcp2d.h"
+#include "view.h"
 
 static int fail(json_object *resp, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -67,6 +72,54 @@ h_status(struct tcp2d *d, json_object *resp)
 	return 0;
 }
 
+/*
+ * The hold options of account-add (docs/CONTROL.md): any of them given
+ * sets the whole policy, starting from the account's current one (or the
+ * defaults); none given leaves it as it is (expire_days 0).
+ */
+static int
+hold_args(struct tcp2d *d, json_object *req, struct tcp2_account *a,
+    json_object *resp)
+{
+	const char *hold = arg_str(req, "hold"), *att = arg_str(req,
+	    "attachments"), *keep = arg_str(req, "keep");
+	const struct tcp2_account *cur = tcp2_state_account(d->state, a->addr);
+	json_object *v;
+	int64_t days = 0;
+	char bad[80];
+
+	if (json_object_object_get_ex(req, "expire_days", &v)) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    (days = json_object_get_int64(v)) < 1 || days > 3650)
+			return fail(resp, "expire_days must be 1 to 3650");
+	}
+	if (hold == NULL && att == NULL && keep == NULL && days == 0)
+		return 0;
+	if (cur != NULL)
+		a->hold = cur->hold;
+	else
+		tcp2_hold_policy_default(&a->hold);
+	if (hold != NULL && tcp2_hold_reasons_parse(hold, &a->hold.reasons,
+	    bad, sizeof(bad)) != 0)
+		return fail(resp, "hold: unknown reason \"%s\" (known: forged, "
+		    "changed, undecryptable, html, attachments, encrypted, "
+		    "unsigned, or none)", bad);
+	if (att != NULL && strcmp(att, "risky") != 0 && strcmp(att, "all"))
+		return fail(resp, "attachments must be risky or all, not %s",
+		    att);
+	if (att != NULL)
+		a->hold.all_attachments = strcmp(att, "all") == 0;
+	if (keep != NULL && strcmp(keep, "plaintext") != 0 &&
+	    strcmp(keep, "ciphertext") != 0)
+		return fail(resp, "keep must be plaintext or ciphertext, not "
+		    "%s", keep);
+	if (keep != NULL)
+		a->hold.keep_ciphertext = strcmp(keep, "ciphertext") == 0;
+	if (days != 0)
+		a->hold.expire_days = (unsigned int)days;
+	return 0;
+}
+
 static int
 h_account_add(struct tcp2d *d, json_object *req, json_object *resp)
 {
@@ -93,6 +146,8 @@ h_account_add(struct tcp2d *d, json_object *req, json_object *resp)
 	if (pol != NULL && tcp2_policy_parse(pol, &a.policy) != 0)
 		return fail(resp, "policy must be signed or strict, not %s",
 		    pol);
+	if (hold_args(d, req, &a, resp) != 0)
+		return -1;
 	rc = tcp2_state_account_update(d->state, &a);
 	tcp2_account_wipe(&a);
 	if (rc != 0)
@@ -109,7 +164,7 @@ h_account_list(struct tcp2d *d, json_object *resp)
 {
 	json_object *arr = json_object_new_array(), *o;
 	const struct tcp2_account *a;
-	char fpr[TCP2_FPR_LEN];
+	char fpr[TCP2_FPR_LEN], spec[TCP2_HOLD_SPEC_MAX];
 	size_t i;
 
 	json_object_object_add(resp, "accounts", arr);
@@ -124,6 +179,13 @@ h_account_list(struct tcp2d *d, json_object *resp)
 		tcp2_jr_set_str(o, "user", a->user);
 		tcp2_jr_set_str(o, "policy", tcp2_policy_name(a->policy));
 		tcp2_jr_set_str(o, "fingerprint", fpr);
+		tcp2_hold_reasons_format(a->hold.reasons, spec, sizeof(spec));
+		tcp2_jr_set_str(o, "hold", spec);
+		tcp2_jr_set_str(o, "attachments", a->hold.all_attachments ?
+		    "all" : "risky");
+		tcp2_jr_set_str(o, "keep", a->hold.keep_ciphertext ?
+		    "ciphertext" : "plaintext");
+		tcp2_jr_set_u64(o, "expire_days", a->hold.expire_days);
 	}
 	return 0;
 }
@@ -190,6 +252,20 @@ h_peers(struct tcp2d *d, json_object *req, json_object *resp)
 	return 0;
 }
 
+/* A "peer" event with the peer's state now ("none" once forgotten). */
+static void
+peer_event(struct tcp2d *d, const char *account, const char *addr)
+{
+	const struct tcp2_peer *p = tcp2_state_peer(d->state, account, addr);
+	const char *st = p ? tcp2_peer_state_name(tcp2_peer_state(p)) : "none";
+	const char *f[] = { "account", account, "peer", addr, "state", st,
+	    NULL };
+	char text[2 * TCP2_ADDR_MAX + 64];
+
+	snprintf(text, sizeof(text), "key state of %s: %s", addr, st);
+	tcp2d_event(d, "peer", text, f);
+}
+
 static int
 h_peer(struct tcp2d *d, const char *cmd, json_object *req, json_object *resp)
 {
@@ -219,6 +295,7 @@ h_peer(struct tcp2d *d, const char *cmd, json_object *req, json_object *resp)
 	if (rc != 0)
 		return fail(resp, "%s", tcp2_strerror(rc));
 	tcp2d_log(d, 0, "%s %s by the user", cmd, addr);
+	peer_event(d, a->addr, addr);
 	if (n > 0)
 		tcp2_jr_set_str(resp, "hint", "accepted; to complete the key "
 		    "exchange, send a mail with the subject \"TCP2 key "
@@ -257,6 +334,286 @@ flow_json(void *arg, const struct tcp2_flow *f)
 	tcp2_jr_set_u64(o, "cached", st.cached[0] + st.cached[1]);
 }
 
+/* ---- held mail ---- */
+
+static int
+held_cmp(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	json_object *tx, *ty;
+	int64_t vx, vy;
+
+	json_object_object_get_ex(x, "time", &tx);
+	json_object_object_get_ex(y, "time", &ty);
+	vx = json_object_get_int64(tx);
+	vy = json_object_get_int64(ty);
+	return vx < vy ? -1 : vx > vy;
+}
+
+static const char *
+held_verification(int v)
+{
+	static const char *const names[] = { "unverified", "verified",
+	    "forged" };
+
+	return v >= 0 && v < 3 ? names[v] : "unverified";
+}
+
+static const char *
+held_state(enum tcp2_held_state s)
+{
+	return s == TCP2_HELD_RELEASING ? "releasing" :
+	    s == TCP2_HELD_RELEASED ? "released" : "held";
+}
+
+static json_object *
+held_json(const struct tcp2_held *h)
+{
+	json_object *o = json_object_new_object(), *arr, *a;
+	size_t i;
+
+	if (o == NULL)
+		return NULL;
+	tcp2_jr_set_str(o, "id", h->id);
+	tcp2_jr_set_u64(o, "time", h->when);
+	tcp2_jr_set_str(o, "account", h->account);
+	tcp2_jr_set_str(o, "sender", h->sender);
+	tcp2_jr_set_str(o, "subject", h->subject);
+	tcp2_jr_set_str(o, "verification", held_verification(h->verification));
+	tcp2_jr_set_bool(o, "encrypted", h->encrypted);
+	tcp2_jr_set_bool(o, "html", h->html);
+	arr = json_object_new_array();
+	json_object_object_add(o, "attachments", arr);
+	for (i = 0; i < h->natt; i++) {
+		a = json_object_new_object();
+		json_object_array_add(arr, a);
+		tcp2_jr_set_str(a, "name", h->att[i].name);
+		tcp2_jr_set_str(a, "type", h->att[i].type);
+		tcp2_jr_set_u64(a, "size", h->att[i].size);
+	}
+	tcp2_jr_set_u64(o, "attachments_total", (uint64_t)h->attachments);
+	tcp2_jr_set_u64(o, "size", h->size);
+	tcp2_jr_set_str(o, "reason", h->reason);
+	tcp2_jr_set_str(o, "state", held_state(h->state));
+	tcp2_jr_set_u64(o, "expires", h->expires);
+	return o;
+}
+
+static int
+h_held(struct tcp2d *d, json_object *req, json_object *resp)
+{
+	struct tcp2_store *st = tcp2_state_store(d->state);
+	const char *acct = arg_str(req, "account");
+	json_object *arr = json_object_new_array(), *o;
+	struct tcp2_held h;
+	char **ids;
+	size_t n, i;
+	int rc;
+
+	json_object_object_add(resp, "held", arr);
+	if ((rc = tcp2_quarantine_list(st, &ids, &n)) != 0)
+		return fail(resp, "reading the quarantine: %s",
+		    tcp2_strerror(rc));
+	for (i = 0; i < n; i++) {
+		if (tcp2_quarantine_get(st, ids[i], &h) != 0)
+			continue;
+		if (acct != NULL && strcmp(acct, h.account) != 0)
+			continue;
+		if ((o = held_json(&h)) != NULL)
+			json_object_array_add(arr, o);
+	}
+	tcp2_store_list_free(ids, n);
+	/* Oldest first: the IDs are random, the times are not. */
+	json_object_array_sort(arr, held_cmp);
+	return 0;
+}
+
+/* The held mail named by req's "id"; 0, or -1 with resp's error set. */
+static int
+held_arg(struct tcp2d *d, json_object *req, json_object *resp,
+    struct tcp2_held *h)
+{
+	const char *id = arg_str(req, "id");
+	int rc;
+
+	if (id == NULL)
+		return fail(resp, "%s needs the id of a held mail",
+		    arg_str(req, "cmd"));
+	rc = tcp2_quarantine_get(tcp2_state_store(d->state), id, h);
+	if (rc == TCP2_EINVAL)
+		return fail(resp, "malformed id: %.40s", id);
+	if (rc == TCP2_ENOENT)
+		return fail(resp, "no such held mail: %s", id);
+	if (rc != 0)
+		return fail(resp, "reading held mail %s: %s", id,
+		    tcp2_strerror(rc));
+	return 0;
+}
+
+static int
+h_receive(struct tcp2d *d, json_object *req, json_object *resp)
+{
+	struct tcp2_held h;
+	json_object *v;
+	char err[300];
+
+	if (held_arg(d, req, resp, &h) != 0)
+		return -1;
+	if (h.state != TCP2_HELD_HELD)
+		return fail(resp, "%s: already being released", h.id);
+	h.strip = json_object_object_get_ex(req, "strip_attachments", &v) &&
+	    json_object_get_boolean(v);
+	if (tcp2d_release_start(d, &h, err, sizeof(err)) != 0)
+		return fail(resp, "%s", err);
+	tcp2_jr_set_str(resp, "hint", "It will be in your mail client at its "
+	    "next mail check.");
+	return 0;
+}
+
+static int
+h_discard(struct tcp2d *d, json_object *req, json_object *resp)
+{
+	struct tcp2_held h;
+	char text[TCP2_HELD_TEXT_MAX + 128];
+	int rc;
+
+	if (held_arg(d, req, resp, &h) != 0)
+		return -1;
+	if ((rc = tcp2_quarantine_remove(tcp2_state_store(d->state), h.id)))
+		return fail(resp, "deleting held mail %s: %s", h.id,
+		    tcp2_strerror(rc));
+	{
+		const char *f[] = { "account", h.account, "id", h.id, "why",
+		    "user", NULL };
+
+		snprintf(text, sizeof(text), "held mail from %s deleted",
+		    h.sender);
+		tcp2d_event(d, "discarded", text, f);
+	}
+	return 0;
+}
+
+/* Write a whole message into the client's output file (section 4.1). */
+static int
+write_out(int fd, const uint8_t *m, size_t n, json_object *resp)
+{
+	size_t off = 0;
+	ssize_t k;
+
+	if (tcp2_ctl_fd_check(fd, TCP2_CTL_FD_OUT) != 0)
+		return fail(resp, "the output must be a regular file open for "
+		    "writing");
+	if (ftruncate(fd, 0) != 0)
+		return fail(resp, "output file: %s", strerror(errno));
+	while (off < n) {
+		k = pwrite(fd, m + off, n - off, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return fail(resp, "output file: %s", strerror(errno));
+		off += (size_t)k;
+	}
+	return 0;
+}
+
+/* The VIEW of plain[0..n) into resp, and the message into fd if any. */
+static int
+view_out(struct tcp2d *d, const uint8_t *plain, size_t n, int sig,
+    const char *signer, int encrypted, int fd, json_object *resp)
+{
+	json_object *view;
+	int rc;
+
+	(void)d;
+	if ((rc = tcp2_view_json(plain, n, tcp2_mail_sig_name(sig), signer,
+	    encrypted, &view)) != 0)
+		return fail(resp, "showing the mail: %s", tcp2_strerror(rc));
+	json_object_object_add(resp, "message", view);
+	if (fd >= 0 && write_out(fd, plain, n, resp) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+h_show(struct tcp2d *d, json_object *req, json_object *resp)
+{
+	struct tcp2_store *st = tcp2_state_store(d->state);
+	int fd = tcp2_ctl_request_fd(d->ctl, 0), rc;
+	struct tcp2_opened o;
+	struct tcp2_held h;
+	uint8_t *m;
+	size_t ml;
+
+	if (held_arg(d, req, resp, &h) != 0)
+		return -1;
+	if (h.has_plain) {
+		/* Decrypted when it was held: decrypting it again would be
+		 * a replay. */
+		if ((rc = tcp2_quarantine_mail(st, h.id, TCP2_HELD_PLAIN, &m,
+		    &ml)) != 0)
+			return fail(resp, "reading held mail %s: %s", h.id,
+			    tcp2_strerror(rc));
+		rc = view_out(d, m, ml, h.verification, h.sender, 1, fd, resp);
+		tcp2_store_free(m, ml);
+		return rc;
+	}
+	if ((rc = tcp2_quarantine_mail(st, h.id, TCP2_HELD_ORIG, &m, &ml)))
+		return fail(resp, "reading held mail %s: %s", h.id,
+		    tcp2_strerror(rc));
+	if (h.encrypted || tcp2_mail_open(d->state, m, ml, &o) != 0) {
+		/* Undecryptable: shown as it is. */
+		rc = view_out(d, m, ml, h.verification, "", h.encrypted, fd,
+		    resp);
+		tcp2_store_free(m, ml);
+		return rc;
+	}
+	tcp2_store_free(m, ml);
+	rc = view_out(d, o.plain, o.len, o.sig, o.signer, 0, fd, resp);
+	tcp2_mail_opened_free(&o);
+	return rc;
+}
+
+#define DECRYPT_MAX	(64u << 20)
+
+static int
+h_decrypt(struct tcp2d *d, json_object *resp)
+{
+	int in = tcp2_ctl_request_fd(d->ctl, 0);
+	int out = tcp2_ctl_request_fd(d->ctl, 1), rc;
+	struct tcp2_opened o;
+	struct stat sb;
+	uint8_t *m;
+	size_t off = 0;
+	ssize_t k;
+
+	if (in < 0)
+		return fail(resp, "decrypt needs the mail as a file descriptor");
+	if (tcp2_ctl_fd_check(in, TCP2_CTL_FD_IN) != 0 || fstat(in, &sb) != 0)
+		return fail(resp, "the mail must be a regular file open for "
+		    "reading");
+	if ((uint64_t)sb.st_size > DECRYPT_MAX)
+		return fail(resp, "the mail is larger than %u MiB",
+		    DECRYPT_MAX >> 20);
+	if ((m = malloc((size_t)sb.st_size + 1)) == NULL)
+		return fail(resp, "out of memory");
+	while (off < (size_t)sb.st_size) {
+		k = pread(in, m + off, (size_t)sb.st_size - off, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		off += (size_t)k;
+	}
+	rc = tcp2_mail_open(d->state, m, off, &o);
+	free(m);
+	if (rc != 0)
+		return fail(resp, "not decryptable: %s", tcp2_strerror(rc));
+	rc = view_out(d, o.plain, o.len, o.sig, o.signer, o.encrypted, out,
+	    resp);
+	tcp2_mail_opened_free(&o);
+	return rc;
+}
+
 static int
 handler(void *arg, const char *cmd, json_object *req, json_object *resp)
 {
@@ -277,6 +634,16 @@ handler(void *arg, const char *cmd, json_object *req, json_object *resp)
 	    strcmp(cmd, "peer-accept") == 0 || strcmp(cmd, "peer-reject") == 0 ||
 	    strcmp(cmd, "peer-forget") == 0))
 		return h_peer(d, cmd, req, resp);
+	if (strcmp(cmd, "held") == 0)
+		return h_held(d, req, resp);
+	if (strcmp(cmd, "receive") == 0)
+		return h_receive(d, req, resp);
+	if (strcmp(cmd, "discard") == 0)
+		return h_discard(d, req, resp);
+	if (strcmp(cmd, "show") == 0)
+		return h_show(d, req, resp);
+	if (strcmp(cmd, "decrypt") == 0)
+		return h_decrypt(d, resp);
 	if (strcmp(cmd, "flows") == 0) {
 		arr = json_object_new_array();
 		json_object_object_add(resp, "flows", arr);
@@ -284,6 +651,24 @@ handler(void *arg, const char *cmd, json_object *req, json_object *resp)
 		return 0;
 	}
 	return TCP2_CTL_UNKNOWN;
+}
+
+/* A key exchange may have changed a peer's state: say which. */
+static void
+keyx_peer_event(struct tcp2d *d, const char *const *fields)
+{
+	const char *acct = NULL, *peer = NULL;
+	size_t i;
+
+	for (i = 0; fields != NULL && fields[i] && fields[i + 1]; i += 2) {
+		if (strcmp(fields[i], "account") == 0)
+			acct = fields[i + 1];
+		else if (strcmp(fields[i], "peer") == 0)
+			peer = fields[i + 1];
+	}
+	if (acct != NULL && peer != NULL && *acct && *peer &&
+	    tcp2_state_peer(d->state, acct, peer) != NULL)
+		peer_event(d, acct, peer);
 }
 
 void
@@ -301,6 +686,8 @@ tcp2d_event(void *arg, const char *type, const char *text,
 		d->reg.armed = 0;
 		tcp2d_reload(d);
 	}
+	if (strcmp(type, "keyx") == 0)
+		keyx_peer_event(d, fields);
 	if (d->ctl == NULL)
 		return;
 	o = json_object_new_object();
@@ -316,7 +703,7 @@ tcp2d_event(void *arg, const char *type, const char *text,
 int
 tcp2d_ctl_open(struct tcp2d *d)
 {
-	struct group *g = getgrnam("tcp2");
+	struct group *g = getgrnam(d->control_group);
 	char dir[512], *slash;
 
 	/* The socket's directory (/run/tcp2) may not exist yet. */

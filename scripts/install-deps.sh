@@ -9,7 +9,14 @@ libgcrypt20-dev libjson-c-dev libmnl-dev libnl-genl-3-dev libnetfilter-queue-dev
 python3-cryptography-vectors libpython3.11-testsuite age gnupg
 iproute2 iptables procps python3 curl postfix dovecot-core dovecot-pop3d
 swaks libio-socket-inet6-perl s-nail fetchmail tshark
-linux-headers-amd64 qemu-system-x86 busybox-static cpio sparse"
+linux-headers-amd64 qemu-system-x86 busybox-static cpio sparse
+libgtk-3-dev libayatana-appindicator3-dev
+xvfb xauth dbus dbus-x11 at-spi2-core python3-dogtail gir1.2-atspi-2.0 imagemagick dunst"
+
+# The install tests (tests/install): unit, sysusers and tmpfiles checks,
+# man page and desktop file linters, the Debian package build.
+PKGS="$PKGS systemd groff-base man-db mandoc desktop-file-utils passwd
+debhelper dh-dkms dkms lintian fakeroot dpkg-dev libgtk-3-dev libayatana-appindicator3-dev"
 
 missing=""
 for p in $PKGS; do

@@ -114,6 +114,45 @@ tcp2_policy_parse(const char *s, enum tcp2_policy *p)
 	return 0;
 }
 
+static int
+hold_to_json(json_object *o, const struct tcp2_hold_policy *h)
+{
+	char spec[TCP2_HOLD_SPEC_MAX];
+	int rc;
+
+	tcp2_hold_reasons_format(h->reasons, spec, sizeof(spec));
+	if ((rc = tcp2_jr_set_str(o, "hold", spec)) != 0 ||
+	    (rc = tcp2_jr_set_bool(o, "hold_all_attachments",
+	    h->all_attachments)) != 0 ||
+	    (rc = tcp2_jr_set_bool(o, "keep_ciphertext", h->keep_ciphertext)) ||
+	    (rc = tcp2_jr_set_u64(o, "expire_days", h->expire_days)) != 0)
+		return rc;
+	return 0;
+}
+
+/* Hold fields came with version 0.2; a record without them is older and
+ * gets the defaults. */
+static int
+hold_from_json(json_object *o, struct tcp2_hold_policy *h)
+{
+	char spec[TCP2_HOLD_SPEC_MAX], bad[80];
+	uint64_t days;
+
+	tcp2_hold_policy_default(h);
+	if (!json_object_object_get_ex(o, "hold", NULL))
+		return 0;
+	if (tcp2_jr_get_str(o, "hold", spec, sizeof(spec)) != 0 ||
+	    tcp2_hold_reasons_parse(spec, &h->reasons, bad, sizeof(bad)) ||
+	    tcp2_jr_get_bool(o, "hold_all_attachments",
+	    &h->all_attachments) != 0 ||
+	    tcp2_jr_get_bool(o, "keep_ciphertext", &h->keep_ciphertext) ||
+	    tcp2_jr_get_u64(o, "expire_days", &days) != 0 || days == 0 ||
+	    days > 3650)
+		return TCP2_EFORMAT;
+	h->expire_days = (unsigned int)days;
+	return 0;
+}
+
 int
 tcp2_account_to_json(const struct tcp2_account *a, json_object **op)
 {
@@ -129,6 +168,7 @@ tcp2_account_to_json(const struct tcp2_account *a, json_object **op)
 	    (rc = tcp2_jr_set_str(o, "smtp", a->smtp)) != 0 ||
 	    (rc = tcp2_jr_set_str(o, "policy", tcp2_policy_name(a->policy))) ||
 	    (rc = tcp2_jr_set_u64(o, "created", a->created)) != 0 ||
+	    (rc = hold_to_json(o, &a->hold)) != 0 ||
 	    (rc = tcp2_jr_set_hex(o, "ed_sec", a->ed_sec, 32)) != 0 ||
 	    (rc = tcp2_jr_set_hex(o, "x_sec", a->x_sec, 32)) != 0) {
 		json_object_put(o);
@@ -155,6 +195,8 @@ tcp2_account_from_json(json_object *o, struct tcp2_account *a)
 	    (rc = tcp2_jr_get_u64(o, "created", &a->created)) ||
 	    (rc = tcp2_jr_get_hex(o, "ed_sec", a->ed_sec, 32)) ||
 	    (rc = tcp2_jr_get_hex(o, "x_sec", a->x_sec, 32)))
+		goto bad;
+	if ((rc = hold_from_json(o, &a->hold)) != 0)
 		goto bad;
 	rc = TCP2_EFORMAT;
 	if (tcp2_policy_parse(policy, &a->policy) != 0 ||

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "header.h"
+#include "hold.h"
 
 #define TCP2_ENDPOINT_MAX	280	/* "host:port", host up to 255 + [] */
 #define TCP2_USER_MAX		256
@@ -33,6 +34,7 @@ struct tcp2_account {
 	char pop3[TCP2_ENDPOINT_MAX];
 	char smtp[TCP2_ENDPOINT_MAX];
 	enum tcp2_policy policy;
+	struct tcp2_hold_policy hold;	/* which incoming mail is held */
 	uint64_t created;
 	uint8_t ed_sec[32], ed_pub[32];
 	uint8_t x_sec[32], x_pub[32];
@@ -56,7 +58,8 @@ void tcp2_comparison_code(const uint8_t ed_a[32], const uint8_t x_a[32],
 const char *tcp2_policy_name(enum tcp2_policy p);
 int tcp2_policy_parse(const char *s, enum tcp2_policy *p);
 
-/* JSON record <-> account.  from_json checks the keys belong together. */
+/* JSON record <-> account.  from_json checks the keys belong together;
+ * a record without hold fields (older stores) gets the default policy. */
 int tcp2_account_to_json(const struct tcp2_account *a, json_object **o);
 int tcp2_account_from_json(json_object *o, struct tcp2_account *a);
 

@@ -90,10 +90,15 @@
 #include "crypto.h"
 #include "error.h"
 #include "header.h"
+#include "hold.h"
 #include "keyx.h"
 #include "message.h"
+#include "mime.h"
+#include "mimedec.h"
+#include "peer.h"
 #include "plainsig.h"
 #include "pop3.h"
+#include "quarantine.h"
 #include "state.h"
 
 #define POP3_LINE_MAX	1024			/* command / status line kept */
@@ -103,6 +108,7 @@
 #define POP3_OBUF	16384			/* output batching */
 #define POP3_NOTICE_MAX	8192
 #define POP3_REPLY_MAX	16384			/* keyx_recv's reply, unused */
+#define POP3_EXAMINE_MAX (24u << 20)		/* a RETR examined whole */
 
 _Static_assert(POP3_HDR_MAX <= TCP2_RW_MAX_HELD,
     "the header window must fit the held-bytes bound");
@@ -136,6 +142,7 @@ enum mmode {
 	M_DECRYPT,		/* a TCP2 message */
 	M_KEYX,			/* a key-exchange mail, buffered */
 	M_PLAIN,		/* through the plaintext-signature verifier */
+	M_SKIP,			/* replaced by a released quarantine copy */
 };
 
 enum sasl {
@@ -186,6 +193,17 @@ struct tcp2_pop3 {
 	struct tcp2_msg_dec *dec;
 	struct tcp2_psig_verifier *ver;
 
+	/* Hold (hold.h): a RETR response is collected whole, as the server
+	 * sent it (qorig) and as the client would get it (qout), examined,
+	 * then passed on, or kept in quarantine and replaced by a notice.
+	 * Nothing reaches the client before the decision. */
+	int hq;			/* collecting this message */
+	int h_toobig;		/* over POP3_EXAMINE_MAX: held unexamined */
+	struct tcp2_buf qorig, qout;
+	int h_sig;		/* enum tcp2_sig_status, -1: not signed */
+	int h_undecryptable;
+	char rel_id[TCP2_HELD_ID_LEN];	/* M_SKIP: the released mail */
+
 	/* TOP emulation: header, blank line, tr_left body lines. */
 	int tr_hdr, tr_done;
 	unsigned long tr_left;
@@ -204,6 +222,9 @@ struct tcp2_pop3 {
 };
 
 static int msg_fail(struct tcp2_pop3 *, int);
+static int hq_out(struct tcp2_pop3 *, const char *, size_t);
+static void hq_stop(struct tcp2_pop3 *);
+static int released(struct tcp2_pop3 *);
 
 /* ---- small helpers ---- */
 
@@ -396,6 +417,8 @@ out_msg(struct tcp2_pop3 *s, const char *p, size_t n)
 {
 	if (n == 0)
 		return 0;
+	if (s->hq)
+		return hq_out(s, p, n);
 	if (s->cur.truncate)
 		return trunc_write(s, p, n);
 	return stuff_write(s, p, n);
@@ -921,6 +944,7 @@ psig_end(struct tcp2_pop3 *s)
 	rc = tcp2_psig_verifier_finish(s->ver, &st, &was_signed);
 	if (rc != 0)
 		return s->out_err ? s->out_err : rc;
+	s->h_sig = was_signed ? (int)st : -1;
 	if (was_signed && (unsigned int)st < 3) {
 		const char *f[] = { "account", nz(s->env.account), "kind",
 		    "signed-plain", "status", names[st], "command",
@@ -1027,8 +1051,11 @@ start_decrypt(struct tcp2_pop3 *s)
 		    "undecryptable", "id", idh, NULL };
 
 		hex(idh, s->id, sizeof(s->id));
-		event(s, "received", "encrypted mail that could not be "
-		    "decrypted before: passed on as it is", f);
+		s->h_undecryptable = 1;
+		event(s, "received", s->hq ? "encrypted mail that could not "
+		    "be decrypted before: examined for the hold policy" :
+		    "encrypted mail that could not be decrypted before: passed "
+		    "on as it is", f);
 		return to_raw(s, NULL, 0);
 	}
 	memset(&dp, 0, sizeof(dp));
@@ -1055,9 +1082,13 @@ decide(struct tcp2_pop3 *s)
 
 	if (s->env.state == NULL)
 		return to_raw(s, NULL, 0);
+	if ((rc = released(s)) != 0)
+		return rc < 0 ? rc : 0;
 	if (tcp2_msg_is_encrypted(s->mbuf, s->mlen))
 		return start_decrypt(s);
 	if (tcp2_keyx_is_keyx_mail(s->mbuf, s->mlen)) {
+		/* Consumed, never held: the client gets a notice anyway. */
+		hq_stop(s);
 		s->mode = M_KEYX;
 		return 0;
 	}
@@ -1110,7 +1141,15 @@ msg_data(struct tcp2_pop3 *s, const char *p, size_t n)
 {
 	int rc;
 
+	if (s->hq) {
+		tcp2_buf_put(&s->qorig, p, n);
+		if (s->qorig.oom)
+			return TCP2_ENOMEM;
+	}
 	switch (s->mode) {
+	case M_SKIP:
+		s->mrep = s->mwire;
+		return 0;
 	case M_DETECT:
 		return detect_data(s, p, n);
 	case M_KEYX:
@@ -1169,6 +1208,7 @@ dec_end(struct tcp2_pop3 *s)
 		replay = 1;
 	if ((unsigned int)st > 2)
 		st = TCP2_SIG_FORGED;
+	s->h_sig = (int)st;
 	{
 		const char *f[] = { "account", nz(s->env.account), "kind",
 		    "encrypted", "sender", sender, "status", names[st],
@@ -1433,6 +1473,371 @@ keyx_end(struct tcp2_pop3 *s)
 	return kx_notice(s, &kx, r);
 }
 
+/* ---- hold: examine a RETR response whole, pass it on or hold it ---- */
+
+static const struct tcp2_account *
+hq_account(const struct tcp2_pop3 *s)
+{
+	if (s->env.state == NULL || s->env.account == NULL)
+		return NULL;
+	return tcp2_state_account(s->env.state, s->env.account);
+}
+
+/* Stop collecting: what was collected is dropped (nothing was sent). */
+static void
+hq_stop(struct tcp2_pop3 *s)
+{
+	s->hq = 0;
+	s->h_toobig = 0;
+	tcp2_buf_free(&s->qorig);
+	tcp2_buf_free(&s->qout);
+}
+
+/*
+ * Output for the client while collecting.  Past POP3_EXAMINE_MAX the mail
+ * is too big to pass on at once: when the policy holds for content
+ * (HTML, attachments) it is held unexamined, else it streams from here on.
+ */
+static int
+hq_out(struct tcp2_pop3 *s, const char *p, size_t n)
+{
+	const struct tcp2_account *a = hq_account(s);
+	int rc;
+
+	if (s->h_toobig)
+		return 0;
+	if (s->qout.len + n <= POP3_EXAMINE_MAX) {
+		tcp2_buf_put(&s->qout, p, n);
+		return s->qout.oom ? TCP2_ENOMEM : 0;
+	}
+	if (a != NULL && (a->hold.reasons & (TCP2_HOLD_HTML |
+	    TCP2_HOLD_ATTACHMENTS))) {
+		s->h_toobig = 1;
+		tcp2_buf_free(&s->qout);
+		return 0;
+	}
+	s->hq = 0;
+	rc = stuff_write(s, (const char *)s->qout.p, s->qout.len);
+	hq_stop(s);
+	return rc ? rc : out_msg(s, p, n);
+}
+
+/*
+ * A mail the user chose to receive carries X-TCP2-Release with a token
+ * only this host can make.  With its quarantine entry still there, the
+ * client gets the kept copy (decrypted, attachments stripped if asked)
+ * and the server's bytes are skipped; without it (fetched before) or when
+ * the account keeps ciphertext, the field is removed and the mail goes
+ * its normal way, unexamined.  1: handled, 0: not a release, <0: error.
+ */
+static int
+released(struct tcp2_pop3 *s)
+{
+	const struct tcp2_account *a = hq_account(s);
+	struct tcp2_hdr_field f;
+	struct tcp2_held h;
+	const char *p = s->mbuf;
+	size_t n = s->mlen, used, off;
+	char id[TCP2_HELD_ID_LEN];
+
+	if (a == NULL || s->cur.truncate)
+		return 0;
+	while (tcp2_hdr_next(p, n, 1, &f, &used) == TCP2_HDR_FIELD) {
+		if (tcp2_hdr_is(&f, TCP2_HOLD_TOKEN_FIELD))
+			break;
+		p += used;
+		n -= used;
+	}
+	if (n == 0 || !tcp2_hdr_is(&f, TCP2_HOLD_TOKEN_FIELD) ||
+	    tcp2_hold_token_check(a->ed_sec, f.value, f.valuelen, id) != 0)
+		return 0;
+	hq_stop(s);
+	if (tcp2_quarantine_get(tcp2_state_store(s->env.state), id, &h) == 0 &&
+	    (!a->hold.keep_ciphertext || h.strip)) {
+		memcpy(s->rel_id, id, sizeof(s->rel_id));
+		tcp2_crypto_wipe(s->mbuf, s->mlen);
+		s->mlen = 0;
+		s->mode = M_SKIP;
+		s->mrep = s->mwire;
+		return 1;
+	}
+	/* Remove the field; the rest is decided as usual. */
+	off = (size_t)(p - s->mbuf);
+	memmove(s->mbuf + off, s->mbuf + off + used, s->mlen - off - used);
+	s->mlen -= used;
+	s->mline -= used;
+	if (a->hold.keep_ciphertext)
+		return to_raw(s, NULL, 0) ? -1 : 1;
+	return 0;
+}
+
+/* The client gets the quarantined copy of a released mail. */
+static int
+rel_emit(struct tcp2_pop3 *s)
+{
+	struct tcp2_store *st = tcp2_state_store(s->env.state);
+	const char *f[] = { "account", nz(s->env.account), "id", s->rel_id,
+	    "kind", "released", "result", "ok", NULL };
+	struct tcp2_held h;
+	uint8_t *m, *strip = NULL;
+	size_t ml, sl = 0;
+	int rc;
+
+	if ((rc = tcp2_quarantine_get(st, s->rel_id, &h)) != 0 ||
+	    (rc = tcp2_quarantine_mail(st, s->rel_id, TCP2_HELD_PLAIN, &m,
+	    &ml)) != 0)
+		return TCP2_EABORT;	/* the server keeps the mail */
+	if (h.strip && (rc = tcp2_mime_strip(m, ml, &strip, &sl)) != 0) {
+		tcp2_store_free(m, ml);
+		return TCP2_EABORT;
+	}
+	s->st_conv = 1;
+	rc = stuff_write(s, (const char *)(strip ? strip : m), strip ? sl : ml);
+	tcp2_store_free(m, ml);
+	if (strip != NULL) {
+		tcp2_crypto_wipe(strip, sl);
+		free(strip);
+	}
+	if (rc != 0)
+		return rc;
+	/* Delivered: the entry has done its job.  Should the client fetch
+	 * the mail again, it is decrypted the normal way. */
+	(void)tcp2_quarantine_remove(st, s->rel_id);
+	event(s, "received", "held mail the user chose to receive: passed "
+	    "to the mail client", f);
+	return 0;
+}
+
+/* A header field of the collected message, decoded for people. */
+static void
+hq_field(const struct tcp2_buf *b, const char *name, char *out, size_t len)
+{
+	struct tcp2_hdr_field f;
+	struct tcp2_buf d;
+	const char *p = (const char *)b->p;
+	size_t n = b->len, used, k;
+
+	out[0] = '\0';
+	while (tcp2_hdr_next(p, n, 1, &f, &used) == TCP2_HDR_FIELD) {
+		if (tcp2_hdr_is(&f, name)) {
+			tcp2_buf_init(&d, len * 4);
+			tcp2_hdr_decode(f.value, f.valuelen, &d);
+			k = tcp2_utf8_cut(d.p, d.len < len ? d.len : len - 1);
+			if (d.p != NULL)
+				memcpy(out, d.p, k);
+			out[k] = '\0';
+			tcp2_buf_free(&d);
+			return;
+		}
+		p += used;
+		n -= used;
+	}
+}
+
+/* Copy UTF-8, cut at a character boundary to fit. */
+static void
+hq_copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = tcp2_utf8_cut((const uint8_t *)src, len - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* What the rewriter knows about the mail, for tcp2_hold_decide. */
+static void
+hq_facts(struct tcp2_pop3 *s, struct tcp2_mime *m, struct tcp2_held *h,
+    struct tcp2_hold_att *att, struct tcp2_hold_facts *f)
+{
+	const struct tcp2_peer *peer;
+	struct tcp2_hdr_field fld;
+	const char *p = (const char *)s->qout.p;
+	size_t n = s->qout.len, used, i;
+
+	memset(f, 0, sizeof(*f));
+	f->encrypted = s->mode == M_DECRYPT || s->h_undecryptable;
+	f->undecryptable = s->h_undecryptable;
+	f->sig = s->h_undecryptable ? -1 : s->h_sig;
+	while (tcp2_hdr_next(p, n, 1, &fld, &used) == TCP2_HDR_FIELD) {
+		if (tcp2_hdr_is(&fld, "From")) {
+			(void)tcp2_hdr_addr(fld.value, fld.valuelen, h->sender);
+			break;
+		}
+		p += used;
+		n -= used;
+	}
+	if (h->sender[0] && (peer = tcp2_state_peer(s->env.state,
+	    s->env.account, h->sender)) != NULL)
+		f->key_changed = tcp2_peer_state(peer) == TCP2_PEER_CHANGED;
+	if (f->undecryptable || s->h_toobig ||
+	    tcp2_mime_analyse(s->qout.p, s->qout.len, m) != 0)
+		return;
+	f->html = m->has_html;
+	h->html = m->has_html;
+	for (i = 0; i < m->nparts && f->natt < TCP2_HELD_ATT_MAX; i++) {
+		const struct tcp2_mime_part *mp = &m->parts[i];
+
+		if (!mp->attachment)
+			continue;
+		att[f->natt].name = mp->filename;
+		att[f->natt].type = mp->type;
+		att[f->natt].risky = mp->risky;
+		hq_copy(h->att[f->natt].name, sizeof(h->att[0].name),
+		    mp->filename);
+		hq_copy(h->att[f->natt].type, sizeof(h->att[0].type),
+		    mp->type);
+		h->att[f->natt].size = mp->decoded_size;
+		f->natt++;
+	}
+	/* Past the analyser's bounds nothing was looked at: as suspect as
+	 * a risky attachment. */
+	if (m->limited && f->natt < TCP2_HELD_ATT_MAX) {
+		att[f->natt].name = "(too many parts to examine)";
+		att[f->natt].type = "multipart/mixed";
+		att[f->natt].risky = 1;
+		f->natt++;
+	}
+	h->natt = f->natt;
+	h->attachments = (int)m->nattach;
+	f->att = att;
+}
+
+/* The short mail the client gets in place of a held one. */
+static int
+hq_notice(struct tcp2_pop3 *s, const struct tcp2_held *h)
+{
+	char acct[TCP2_ADDR_MAX], from[TCP2_ADDR_MAX], subj[200], date[64];
+	char exp[64];
+	size_t n = 0, i;
+	char *o;
+	int rc;
+
+	safe(acct, nz(s->env.account));
+	safe(from, h->sender[0] ? h->sender : "(unknown)");
+	/* Header-safe: the subject is printable ASCII here. */
+	for (i = 0; h->subject[i] != '\0' && i < sizeof(subj) - 1; i++)
+		subj[i] = (unsigned char)h->subject[i] < 0x20 ||
+		    (unsigned char)h->subject[i] > 0x7e ? '?' : h->subject[i];
+	subj[i] = '\0';
+	rfc5322_date(now(s), date, sizeof(date));
+	rfc5322_date(h->expires, exp, sizeof(exp));
+	if ((o = malloc(POP3_NOTICE_MAX)) == NULL)
+		return TCP2_ENOMEM;
+	appendf(o, POP3_NOTICE_MAX, &n,
+	    "From: \"TCP2 Mail\" <tcp2@localhost>\r\n"
+	    "To: <%s>\r\n"
+	    "Subject: TCP2: held: %s\r\n"
+	    "Date: %s\r\n"
+	    "Message-ID: <tcp2-held-%s@localhost>\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=us-ascii\r\n"
+	    "Content-Transfer-Encoding: 7bit\r\n"
+	    "\r\n"
+	    "TCP2 Mail on this computer held a mail instead of passing it\r\n"
+	    "to your mail client.  It is kept, encrypted, on this computer.\r\n"
+	    "\r\n"
+	    "    From:     %s\r\n"
+	    "    Subject:  %s\r\n"
+	    "    Why:      %s\r\n"
+	    "    Held as:  %s\r\n"
+	    "\r\n"
+	    "Decide in the TCP2 Mail tray app (Held mail), or with\r\n"
+	    "    tcp2ctl show %s\r\n"
+	    "    tcp2ctl receive %s\r\n"
+	    "    tcp2ctl receive --strip-attachments %s\r\n"
+	    "    tcp2ctl discard %s\r\n"
+	    "Receive brings it to this mail client at its next mail check.\r\n"
+	    "Unless you decide, it is deleted on %s.\r\n"
+	    "\r\n-- \r\nTCP2 Mail on this computer\r\n",
+	    acct, subj, date, h->id, from, subj, h->reason, h->id, h->id,
+	    h->id, h->id, h->id, exp);
+	s->st_conv = 1;
+	rc = stuff_write(s, o, n);
+	free(o);
+	return rc;
+}
+
+/*
+ * The whole RETR response is collected: decide.  Held mail is in the
+ * quarantine, synced, before the client sees the notice's final dot, so
+ * the client cannot delete it on the server before it is safe here.
+ */
+static int
+hq_end(struct tcp2_pop3 *s)
+{
+	static const char *const vnames[] = { "unverified", "verified",
+	    "forged" };
+	const struct tcp2_account *a = hq_account(s);
+	struct tcp2_hold_att att[TCP2_HELD_ATT_MAX];
+	struct tcp2_hold_facts f;
+	struct tcp2_mime m;
+	struct tcp2_held *h;
+	int hold, rc;
+
+	s->hq = 0;
+	if (a == NULL || (h = calloc(1, sizeof(*h))) == NULL) {
+		hq_stop(s);
+		return a == NULL ? TCP2_EABORT : TCP2_ENOMEM;
+	}
+	memset(&m, 0, sizeof(m));
+	hq_facts(s, &m, h, att, &f);
+	if (s->h_toobig) {
+		snprintf(h->reason, sizeof(h->reason), "larger than %u MiB, "
+		    "not examined", POP3_EXAMINE_MAX >> 20);
+		hold = 1;
+	} else {
+		hold = tcp2_hold_decide(&a->hold, &f, h->reason,
+		    sizeof(h->reason));
+	}
+	tcp2_mime_free(&m);
+	if (hold != 1) {
+		rc = stuff_write(s, (const char *)s->qout.p, s->qout.len);
+		hq_stop(s);
+		free(h);
+		return rc;
+	}
+	if (!f.undecryptable && !s->h_toobig)
+		hq_field(&s->qout, "Subject", h->subject, sizeof(h->subject));
+	else
+		snprintf(h->subject, sizeof(h->subject), "%s", f.encrypted ?
+		    "(encrypted)" : "(not examined)");
+	snprintf(h->account, sizeof(h->account), "%s", a->addr);
+	h->when = now(s);
+	h->expires = h->when + (uint64_t)a->hold.expire_days * 86400;
+	h->verification = f.sig;
+	h->encrypted = f.encrypted;
+	rc = tcp2_quarantine_put(tcp2_state_store(s->env.state), h,
+	    s->qorig.p, s->qorig.len, f.encrypted && !f.undecryptable &&
+	    !s->h_toobig ? s->qout.p : NULL, s->qout.len);
+	hq_stop(s);
+	if (rc != 0) {
+		const char *ef[] = { "account", a->addr, "error",
+		    tcp2_strerror(rc), NULL };
+
+		/* Not safe here: the server must keep it. */
+		event(s, "error", "a mail to hold could not be stored: "
+		    "connection reset, it stays on the server", ef);
+		free(h);
+		return TCP2_EABORT;
+	}
+	{
+		const char *ef[] = { "account", a->addr, "id", h->id, "sender",
+		    h->sender, "subject", h->subject, "reason", h->reason,
+		    "status", f.sig >= 0 && f.sig < 3 ? vnames[f.sig] :
+		    "unsigned", NULL };
+		char text[2 * TCP2_HELD_TEXT_MAX + 64];
+
+		snprintf(text, sizeof(text), "held mail from %s: %s",
+		    h->sender[0] ? h->sender : "(unknown)", h->reason);
+		event(s, "held", text, ef);
+	}
+	rc = hq_notice(s, h);
+	free(h);
+	return rc;
+}
+
 /* ---- server to client: blocks and status lines ---- */
 
 static void
@@ -1451,11 +1856,16 @@ msg_reset(struct tcp2_pop3 *s)
 	s->mode = M_DETECT;
 	s->rs = R_STATUS;
 	s->bol = s->dot = 0;
+	hq_stop(s);
+	s->h_sig = -1;
+	s->h_undecryptable = 0;
 }
 
 static int
 msg_begin(struct tcp2_pop3 *s)
 {
+	const struct tcp2_account *a;
+
 	if (s->mbuf == NULL && (s->mbuf = malloc(POP3_KEYX_MAX)) == NULL)
 		return TCP2_ENOMEM;
 	msg_reset(s);
@@ -1469,6 +1879,14 @@ msg_begin(struct tcp2_pop3 *s)
 	s->tr_left = s->cur.top;
 	s->tr_len = 0;
 	memset(s->id, 0, sizeof(s->id));
+	/* A RETR of an account whose policy holds anything is examined
+	 * whole; TOP is a preview and never held. */
+	a = hq_account(s);
+	if (!s->cur.truncate && a != NULL && a->hold.reasons != 0) {
+		s->hq = 1;
+		tcp2_buf_init(&s->qorig, TCP2_STORE_MAX_OBJECT);
+		tcp2_buf_init(&s->qout, POP3_EXAMINE_MAX);
+	}
 	return 0;
 }
 
@@ -1493,6 +1911,10 @@ msg_end(struct tcp2_pop3 *s)
 	default:
 		break;
 	}
+	if (rc == 0 && s->mode == M_SKIP)
+		rc = rel_emit(s);
+	else if (rc == 0 && s->hq)
+		rc = hq_end(s);
 	if (rc != 0)
 		return rc;
 	if (!s->st_bol && (rc = emit(s, "\r\n", 2)) != 0)
@@ -1733,7 +2155,17 @@ s2c_end(struct tcp2_pop3 *s)
 	}
 	if (s->rs != R_MSG || rc != 0)
 		return rc;
+	if (s->hq) {
+		/* Cut short while collected: the client had nothing of it
+		 * and will fetch it again (a TCP2 message is never completed,
+		 * as below). */
+		rc = s->mode == M_DECRYPT ? TCP2_EABORT : 0;
+		msg_reset(s);
+		return rc;
+	}
 	switch (s->mode) {
+	case M_SKIP:
+		break;
 	case M_DECRYPT:
 		/* A message cut short is not completed. */
 		return TCP2_EABORT;
@@ -1835,6 +2267,10 @@ tcp2_pop3_held(const struct tcp2_pop3 *s, enum tcp2_dir dir)
 		return s->clen;
 	if (s->rs != R_MSG)
 		return s->slen;
+	/* Collected or skipped octets are the rewriter's: the message's
+	 * end represents them (a held mail is safe on the server). */
+	if (s->hq || s->mode == M_SKIP)
+		return (size_t)s->dot;
 	if (s->mode == M_PLAIN)
 		return (size_t)s->dot + psig_held(s);
 	return (size_t)(s->mwire - s->mrep);
@@ -1853,6 +2289,7 @@ tcp2_pop3_free(struct tcp2_pop3 *s)
 		return;
 	tcp2_msg_dec_free(s->dec);
 	tcp2_psig_verifier_free(s->ver);
+	hq_stop(s);
 	if (s->mbuf != NULL) {
 		tcp2_crypto_wipe(s->mbuf, POP3_KEYX_MAX);
 		free(s->mbuf);

@@ -331,6 +331,8 @@ tcp2_state_account_add(struct tcp2_state *s, const struct tcp2_account *tmpl)
 	na = &s->acct[s->nacct];
 	*na = *tmpl;
 	memcpy(na->addr, norm, sizeof(norm));
+	if (na->hold.expire_days == 0)
+		tcp2_hold_policy_default(&na->hold);
 	rc = tcp2_account_new_identity(na);
 	if (rc != 0)
 		return rc;
@@ -359,6 +361,8 @@ tcp2_state_account_update(struct tcp2_state *s, const struct tcp2_account *a)
 	memcpy(cur->pop3, a->pop3, sizeof(cur->pop3));
 	memcpy(cur->smtp, a->smtp, sizeof(cur->smtp));
 	cur->policy = a->policy;
+	if (a->hold.expire_days != 0)
+		cur->hold = a->hold;
 	rc = save_accounts(s);
 	if (rc != 0)
 		*cur = saved;

@@ -37,11 +37,13 @@ const struct tcp2_account *tcp2_state_account(const struct tcp2_state *s,
     const char *addr);
 
 /* Add an account (address normalised) with a fresh identity.
- * TCP2_EEXIST when the address is taken, TCP2_EFORMAT on a bad address. */
+ * TCP2_EEXIST when the address is taken, TCP2_EFORMAT on a bad address.
+ * A hold policy with expire_days 0 means "not given": the default. */
 int tcp2_state_account_add(struct tcp2_state *s, const struct tcp2_account *a);
 
 /* Add the account, or update the endpoints, login and policy of the
- * existing one with that address (its identity is kept). */
+ * existing one with that address (its identity is kept; its hold policy
+ * too when a->hold.expire_days is 0). */
 int tcp2_state_account_update(struct tcp2_state *s,
     const struct tcp2_account *a);
 

@@ -12,6 +12,14 @@
  * descriptor until it is reaped, and new clients are accepted after the
  * other entries were acted on, an fd number in the caller's pollfd slice
  * never comes to mean a different client within one tcp2_ctl_process().
+ *
+ * Descriptors passed with requests (SCM_RIGHTS) are received with the
+ * bytes of the sendmsg() that carried them.  Linux may return bytes of
+ * earlier sendmsg() calls in the same recvmsg() but stops right after the
+ * ones that came with descriptors, so they belong to the last request
+ * line that begins in what one recvmsg() returned.  Such a set waits in
+ * the client, tied to its line's offset, until that line is answered; a
+ * client is not read from while it holds FDSETS_MAX sets.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +42,21 @@
 #define CMD_MAX		64		/* length of a command name */
 #define LISTEN_BACKLOG	16
 #define GROUPS_FIRST	64		/* SO_PEERGROUPS buffer to try first */
+#define FDSETS_MAX	4		/* descriptor sets a client may hold */
+
+static const char unexpected_fds[] = "unexpected file descriptors";
+
+/* Commands that take descriptors (docs/CONTROL.md 4.1). */
+static const char *const fd_commands[] = { "show", "decrypt" };
+
+/* Descriptors that came with one request line. */
+struct fdset {
+	int		 fd[TCP2_CTL_REQ_FDS];
+	unsigned int	 n;
+	int		 bad;		/* too many or truncated: refuse */
+	int		 used;		/* the handler asked for them */
+	size_t		 at;		/* offset of the line in client.in */
+};
 
 /* Output waiting for a client: bytes buf[off..len). */
 struct outq {
@@ -53,6 +76,8 @@ struct client {
 	size_t		 inlen;
 	struct outq	 out;
 	uint64_t	 dropped;	/* events missed, not yet reported */
+	struct fdset	 fds[FDSETS_MAX];	/* oldest line first */
+	unsigned int	 nfdsets;
 };
 
 struct tcp2_ctl {
@@ -66,6 +91,7 @@ struct tcp2_ctl {
 	void			*arg;
 	struct client		*cl[TCP2_CTL_MAX_CLIENTS];
 	struct client		*cur;	/* whose request the handler serves */
+	struct fdset		 rq;	/* the descriptors of that request */
 	int			 busy;	/* inside tcp2_ctl_process() */
 	time_t			 accept_paused;	/* out of descriptors at */
 	struct tcp2_ctl_stats	 st;
@@ -197,6 +223,170 @@ client_error(struct client *cl, const char *text)
 	json_object_put(o);
 }
 
+/* ---- descriptors ---- */
+
+static void
+fdset_close(struct fdset *fs)
+{
+	unsigned int i;
+
+	for (i = 0; i < fs->n; i++)
+		(void)close(fs->fd[i]);
+	memset(fs, 0, sizeof(*fs));
+}
+
+static void
+client_close_fds(struct client *cl)
+{
+	unsigned int i;
+
+	for (i = 0; i < cl->nfdsets; i++)
+		fdset_close(&cl->fds[i]);
+	cl->nfdsets = 0;
+}
+
+/*
+ * Remove the set tied to the line at offset off into *fs (an empty set
+ * when there is none).  Sets of lines before off cannot exist; any are
+ * closed rather than trusted.
+ */
+static void
+client_take_fds(struct client *cl, size_t off, struct fdset *fs)
+{
+	memset(fs, 0, sizeof(*fs));
+	while (cl->nfdsets > 0 && cl->fds[0].at <= off) {
+		if (cl->fds[0].at == off)
+			*fs = cl->fds[0];
+		else
+			fdset_close(&cl->fds[0]);
+		cl->nfdsets--;
+		memmove(&cl->fds[0], &cl->fds[1],
+		    cl->nfdsets * sizeof(cl->fds[0]));
+	}
+}
+
+/*
+ * Tie n descriptors (bad: more were sent or they were truncated), which
+ * came with cl->in[from..cl->inlen), to the last line that begins there,
+ * or to the line in progress when none does.  A second set for the same
+ * line makes that line's set bad.
+ */
+static void
+client_hold_fds(struct client *cl, size_t from, const int *fd,
+    unsigned int n, int bad)
+{
+	struct fdset *fs;
+	size_t at;
+	unsigned int i;
+
+	for (at = cl->inlen; at > from; at--)
+		if (at - 1 == 0 || cl->in[at - 2] == '\n')
+			break;
+	if (at == from)		/* none begins here: the line in progress */
+		while (at > 0 && cl->in[at - 1] != '\n')
+			at--;
+	else
+		at--;
+	fs = cl->nfdsets > 0 ? &cl->fds[cl->nfdsets - 1] : NULL;
+	if (fs == NULL || fs->at != at) {
+		/* The caller does not read while the sets are full. */
+		if (cl->nfdsets == FDSETS_MAX) {
+			for (i = 0; i < n; i++)
+				(void)close(fd[i]);
+			return;
+		}
+		fs = &cl->fds[cl->nfdsets++];
+		memset(fs, 0, sizeof(*fs));
+		fs->at = at;
+	} else
+		bad = 1;
+	for (i = 0; i < n; i++) {
+		if (fs->n < TCP2_CTL_REQ_FDS && !bad)
+			fs->fd[fs->n++] = fd[i];
+		else
+			(void)close(fd[i]);
+	}
+	if (bad) {
+		for (i = 0; i < fs->n; i++)
+			(void)close(fs->fd[i]);
+		fs->n = 0;
+		fs->bad = 1;
+	}
+}
+
+/*
+ * read() for a client that may pass descriptors: receive into cl->in
+ * after cl->inlen and hold what came with the bytes.  A truncated control
+ * message (more descriptors than TCP2_CTL_REQ_FDS, or none left in this
+ * process) still delivers what fitted: those are closed and the line is
+ * refused.
+ */
+static ssize_t
+client_recv(struct client *cl)
+{
+	union {
+		struct cmsghdr	h;
+		char		b[CMSG_SPACE(TCP2_CTL_REQ_FDS * sizeof(int))];
+	} cbuf;
+	int fd[TCP2_CTL_REQ_FDS], one;
+	struct cmsghdr *cm;
+	struct msghdr m;
+	struct iovec iov;
+	unsigned int nfd = 0;
+	size_t k, j;
+	ssize_t n;
+	int bad;
+
+	iov.iov_base = cl->in + cl->inlen;
+	iov.iov_len = TCP2_CTL_LINE_MAX + 1 - cl->inlen;
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = cbuf.b;
+	m.msg_controllen = sizeof(cbuf.b);
+	n = recvmsg(cl->fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0)
+		return n;
+	bad = (m.msg_flags & MSG_CTRUNC) != 0;
+	for (cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (j = 0; j < k; j++) {
+			memcpy(&one, CMSG_DATA(cm) + j * sizeof(int),
+			    sizeof(int));
+			if (nfd < TCP2_CTL_REQ_FDS)
+				fd[nfd++] = one;
+			else {
+				(void)close(one);
+				bad = 1;
+			}
+		}
+	}
+	if (n == 0) {
+		/* Nothing to tie them to. */
+		while (nfd > 0)
+			(void)close(fd[--nfd]);
+		return 0;
+	}
+	cl->inlen += (size_t)n;
+	if (nfd > 0 || bad)
+		client_hold_fds(cl, cl->inlen - (size_t)n, fd, nfd, bad);
+	return n;
+}
+
+static int
+takes_fds(const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fd_commands) / sizeof(fd_commands[0]); i++)
+		if (strcmp(cmd, fd_commands[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* ---- requests ---- */
 
 /* Parse one line as exactly one JSON object, or NULL. */
@@ -230,15 +420,22 @@ parse_request(const char *line, size_t len)
 	return o;
 }
 
-/* Run the request through the library or the handler into resp. */
+/* Run the request through the library or the handler into *respp (which
+ * may be replaced). */
 static void
 dispatch(struct tcp2_ctl *c, struct client *cl, const char *cmd,
-    json_object *req, json_object *resp)
+    json_object *req, json_object **respp)
 {
-	json_object *e;
+	json_object *e, *resp = *respp;
 	char buf[CMD_MAX + 32];
 	int rc;
 
+	if ((c->rq.n > 0 || c->rq.bad) && (c->rq.bad || !takes_fds(cmd))) {
+		json_object_object_add(resp, "ok", json_object_new_boolean(0));
+		json_object_object_add(resp, "error",
+		    json_object_new_string(unexpected_fds));
+		return;
+	}
 	if (strcmp(cmd, "subscribe") == 0) {
 		cl->subscribed = 1;
 		json_object_object_add(resp, "subscribed",
@@ -249,6 +446,20 @@ dispatch(struct tcp2_ctl *c, struct client *cl, const char *cmd,
 	c->cur = cl;
 	rc = c->h(c->arg, cmd, req, resp);
 	c->cur = NULL;
+	if (rc == 0 && c->rq.n > 0 && !c->rq.used) {
+		/* Sent descriptors that the command did not take: the
+		 * handler's fields go with its answer. */
+		if ((e = json_object_new_object()) == NULL) {
+			cl->dead = 1;
+			return;
+		}
+		json_object_put(*respp);
+		*respp = resp = e;
+		json_object_object_add(resp, "ok", json_object_new_boolean(0));
+		json_object_object_add(resp, "error",
+		    json_object_new_string(unexpected_fds));
+		return;
+	}
 	if (rc == 0) {
 		json_object_object_add(resp, "ok", json_object_new_boolean(1));
 		return;
@@ -265,7 +476,7 @@ dispatch(struct tcp2_ctl *c, struct client *cl, const char *cmd,
 		    json_object_new_string("command failed"));
 }
 
-/* Answer one request line (without its LF). */
+/* Answer one request line (without its LF), with c->rq its descriptors. */
 static void
 handle_line(struct tcp2_ctl *c, struct client *cl, char *line, size_t len)
 {
@@ -295,13 +506,28 @@ handle_line(struct tcp2_ctl *c, struct client *cl, char *line, size_t len)
 		cl->dead = 1;
 		return;
 	}
-	dispatch(c, cl, cmd, req, resp);
+	dispatch(c, cl, cmd, req, &resp);
+	if (cl->dead) {
+		json_object_put(resp);
+		json_object_put(req);
+		return;
+	}
 	/* Clients that pipeline requests match answers by their "id". */
 	if (json_object_object_get_ex(req, "id", &v))
 		json_object_object_add(resp, "id", json_object_get(v));
 	client_send(cl, resp);
 	json_object_put(resp);
 	json_object_put(req);
+}
+
+/* Answer the line at cl->in + off with the descriptors that came with it,
+ * and close them. */
+static void
+serve_line(struct tcp2_ctl *c, struct client *cl, size_t off, size_t len)
+{
+	client_take_fds(cl, off, &c->rq);
+	handle_line(c, cl, cl->in + off, len);
+	fdset_close(&c->rq);
 }
 
 /*
@@ -314,6 +540,7 @@ static void
 client_lines(struct tcp2_ctl *c, struct client *cl)
 {
 	size_t start = 0, rest;
+	unsigned int i;
 	char *nl;
 
 	while (!cl->dead && !cl->closing &&
@@ -322,7 +549,7 @@ client_lines(struct tcp2_ctl *c, struct client *cl)
 		if (nl == NULL)
 			break;
 		*nl = '\0';
-		handle_line(c, cl, cl->in + start, (size_t)(nl - cl->in) - start);
+		serve_line(c, cl, start, (size_t)(nl - cl->in) - start);
 		start = (size_t)(nl - cl->in) + 1;
 	}
 	if (start > 0) {
@@ -330,12 +557,15 @@ client_lines(struct tcp2_ctl *c, struct client *cl)
 		memmove(cl->in, cl->in + start, rest);
 		explicit_bzero(cl->in + rest, cl->inlen - rest);
 		cl->inlen = rest;
+		for (i = 0; i < cl->nfdsets; i++)
+			cl->fds[i].at -= start;
 	}
 	if (cl->dead || cl->closing)
 		return;
 	if (cl->inlen > TCP2_CTL_LINE_MAX &&
 	    memchr(cl->in, '\n', cl->inlen) == NULL) {
 		client_error(cl, "request line too long (limit 65536 bytes)");
+		client_close_fds(cl);
 		explicit_bzero(cl->in, cl->inlen);
 		cl->inlen = 0;
 		cl->closing = 1;
@@ -346,12 +576,14 @@ client_lines(struct tcp2_ctl *c, struct client *cl)
 		if (cl->inlen > 0 && memchr(cl->in, '\n', cl->inlen) == NULL &&
 		    cl->inlen <= TCP2_CTL_LINE_MAX) {
 			cl->in[cl->inlen] = '\0';
-			handle_line(c, cl, cl->in, cl->inlen);
+			serve_line(c, cl, 0, cl->inlen);
 			explicit_bzero(cl->in, cl->inlen);
 			cl->inlen = 0;
 		}
-		if (cl->inlen == 0)
+		if (cl->inlen == 0) {
 			cl->closing = 1;
+			client_close_fds(cl);
+		}
 	}
 }
 
@@ -390,6 +622,7 @@ client_free(struct client *cl)
 {
 	if (cl == NULL)
 		return;
+	client_close_fds(cl);
 	if (cl->fd != -1)
 		(void)close(cl->fd);
 	if (cl->in != NULL) {
@@ -451,10 +684,10 @@ client_read(struct tcp2_ctl *c, struct client *cl)
 
 	for (i = 0; i < READ_BURST && !cl->dead && !cl->eof &&
 	    !cl->closing; i++) {
-		if (cl->inlen > TCP2_CTL_LINE_MAX)
+		if (cl->inlen > TCP2_CTL_LINE_MAX ||
+		    cl->nfdsets == FDSETS_MAX)
 			break;		/* full of lines waiting for room */
-		n = read(cl->fd, cl->in + cl->inlen,
-		    TCP2_CTL_LINE_MAX + 1 - cl->inlen);
+		n = client_recv(cl);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -464,7 +697,6 @@ client_read(struct tcp2_ctl *c, struct client *cl)
 		}
 		if (n == 0)
 			cl->eof = 1;
-		cl->inlen += (size_t)n;
 		client_lines(c, cl);
 	}
 	client_pump(c, cl);
@@ -806,6 +1038,7 @@ tcp2_ctl_pollfds(struct tcp2_ctl *c, struct pollfd *fds, size_t max)
 		/* A dead client is only polled so that it gets reaped. */
 		if (!cl->dead && !cl->eof && !cl->closing &&
 		    cl->inlen <= TCP2_CTL_LINE_MAX &&
+		    cl->nfdsets < FDSETS_MAX &&
 		    outq_pending(&cl->out) < OUT_SOFT)
 			fds[n].events |= POLLIN;
 		if (outq_pending(&cl->out) > 0)
@@ -931,6 +1164,46 @@ tcp2_ctl_peer(const struct tcp2_ctl *c, uid_t *uid, pid_t *pid)
 		*uid = c->cur->uid;
 	if (pid != NULL)
 		*pid = c->cur->pid;
+	return 0;
+}
+
+int
+tcp2_ctl_request_fd(struct tcp2_ctl *c, unsigned int i)
+{
+	if (c->cur == NULL)
+		return -1;
+	c->rq.used = 1;
+	return i < c->rq.n ? c->rq.fd[i] : -1;
+}
+
+unsigned int
+tcp2_ctl_request_nfds(const struct tcp2_ctl *c)
+{
+	return c->cur == NULL ? 0 : c->rq.n;
+}
+
+int
+tcp2_ctl_fd_check(int fd, int how)
+{
+	struct stat sb;
+	int fl, mode;
+
+	if (how != TCP2_CTL_FD_IN && how != TCP2_CTL_FD_OUT) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 || fstat(fd, &sb) == -1)
+		return -1;
+	mode = fl & O_ACCMODE;
+	if ((how == TCP2_CTL_FD_IN && mode != O_RDONLY && mode != O_RDWR) ||
+	    (how == TCP2_CTL_FD_OUT && mode != O_WRONLY && mode != O_RDWR)) {
+		errno = EBADF;
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
 	return 0;
 }
 

@@ -19,6 +19,17 @@
  * this check the second: it still holds when the socket sits in a
  * directory that is too open or its mode was changed by hand.
  *
+ * A request line may come with up to TCP2_CTL_REQ_FDS open files
+ * (SCM_RIGHTS on the sendmsg() that carries the line's first byte and no
+ * other line's first byte; docs/CONTROL.md section 4.1).  Only the
+ * commands of the protocol that exchange whole messages ("show",
+ * "decrypt") take them: with any other command, with more than
+ * TCP2_CTL_REQ_FDS, or when the kernel truncated them, the request is
+ * answered {"ok":false,"error":"unexpected file descriptors"} without
+ * calling the handler.  The handler of a command that takes them gets
+ * them with tcp2_ctl_request_fd(); the library closes them after the
+ * handler returns (dup() what must outlive it).
+ *
  * Functions that can fail return 0, or -1 with errno set, so that the
  * daemon can report them err(3)-style.
  */
@@ -38,6 +49,7 @@
 #define TCP2_CTL_NFDS		(1 + TCP2_CTL_MAX_CLIENTS)	/* pollfds */
 #define TCP2_CTL_EVQ_MAX	(256u * 1024)	/* a subscriber's queue bound */
 #define TCP2_CTL_OUT_LINE_MAX	(4u << 20)	/* one response or event */
+#define TCP2_CTL_REQ_FDS	2	/* descriptors with one request */
 
 /* Handler return value for a command it does not know: the library then
  * answers "unknown command: NAME". */
@@ -114,6 +126,34 @@ void tcp2_ctl_stats(const struct tcp2_ctl *c, struct tcp2_ctl_stats *st);
 /* The peer of the request being handled, for the daemon's log: 0, or -1
  * when called outside a handler. */
 int tcp2_ctl_peer(const struct tcp2_ctl *c, uid_t *uid, pid_t *pid);
+
+/*
+ * Descriptor i (0 or 1) that came with the request being handled, or -1
+ * when there is none or the call is not from within the handler.  Calling
+ * it (with any i) says that the command uses its descriptors: when a
+ * command that takes descriptors ("show", "decrypt") was sent some and
+ * its handler succeeded without ever calling this, the answer becomes
+ * "unexpected file descriptors".  The descriptor stays the library's: it
+ * is closed after the handler returns.  It has FD_CLOEXEC set.
+ */
+int tcp2_ctl_request_fd(struct tcp2_ctl *c, unsigned int i);
+
+/* How many descriptors came with the request being handled (0 outside a
+ * handler).  Does not count as using them. */
+unsigned int tcp2_ctl_request_nfds(const struct tcp2_ctl *c);
+
+/* What tcp2_ctl_fd_check() checks fd for. */
+#define TCP2_CTL_FD_IN		1	/* a regular file open for reading */
+#define TCP2_CTL_FD_OUT		2	/* a regular file open for writing */
+
+/*
+ * Check that fd, from a client, is what section 4.1 asks for: a regular
+ * file (a file or a memfd, never a pipe, socket or device the daemon could
+ * block on) opened for reading (TCP2_CTL_FD_IN) or writing
+ * (TCP2_CTL_FD_OUT).  0, or -1 with errno EBADF (not open, or not in
+ * that mode) or EINVAL (not a regular file).
+ */
+int tcp2_ctl_fd_check(int fd, int how);
 
 /* Close every client and the listening socket, unlink the socket file,
  * free c.  NULL is a no-op. */

@@ -3,13 +3,18 @@
  * daemon's control socket, the answer printed for people (or raw with
  * --json), and an exit status scripts can trust.  "tcp2ctl events"
  * subscribes and prints the daemon's events as JSON lines until
- * interrupted.  The protocol is in docs/CONTROL.md.
+ * interrupted.  "show" and "decrypt" exchange whole messages as open
+ * files passed with the request (a memfd for the output; the mail to
+ * decrypt as standard input itself when it is a regular file, else copied
+ * into a memfd).  The protocol is in docs/CONTROL.md.
  *
  * What the daemon sends is printed with control characters replaced:
  * addresses and texts may come from mail written by strangers, and a
  * terminal must not take them for escape sequences.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -18,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <time.h>
@@ -33,6 +40,9 @@
 #define EX_USAGE	2
 #define ANSWER_TIMEOUT	30		/* seconds to wait for an answer */
 #define PASSWORD_MAX	1024
+#define MAIL_MAX	(64L << 20)	/* what decrypt passes, as the daemon */
+#define ID_LEN		32		/* hex digits of a held mail's id */
+#define ATT_CELL_MAX	40		/* attachment names beyond: a count */
 
 static const char usage_text[] =
 "usage: tcp2ctl [--control SOCK] [--json] COMMAND [ARGS]\n"
@@ -44,7 +54,12 @@ static const char usage_text[] =
 "                            queue, uptime, accounts, flows, counters\n"
 "  account add --addr ADDR --pop3 HOST:PORT --smtp HOST:PORT\n"
 "              [--user NAME] [--password-stdin] [--policy signed|strict]\n"
-"                            add a mail account the daemon protects\n"
+"              [--hold REASONS] [--attachments risky|all]\n"
+"              [--keep plaintext|ciphertext] [--expire-days N]\n"
+"                            add a mail account the daemon protects, or\n"
+"                            change one; REASONS to hold incoming mail:\n"
+"                            forged,changed,undecryptable,html,attachments\n"
+"                            (the default), encrypted, unsigned, or none\n"
 "  account list              one line per account: address, POP3, SMTP,\n"
 "                            user, policy, fingerprint\n"
 "  register [--cancel]       arm (or cancel) the registration of a new\n"
@@ -62,24 +77,55 @@ static const char usage_text[] =
 "  flows                     one line per captured connection: protocol,\n"
 "                            client, server, state, bytes in>out each\n"
 "                            way, retransmissions\n"
+"  held [--account ADDR]     one line per mail held in quarantine: id,\n"
+"                            date, sender, verification, encrypted, HTML,\n"
+"                            attachments, subject, and why it is held\n"
+"  receive ID [--strip-attachments]\n"
+"                            release a held mail to your mail client (at\n"
+"                            its next mail check), optionally without its\n"
+"                            attachments\n"
+"  discard ID                delete a held mail for good\n"
+"  show ID [--summary]       print a held mail, decrypted (the whole\n"
+"                            message; with --summary From, To, Date,\n"
+"                            Subject, verification, attachments, text)\n"
+"  decrypt [--summary] < MAIL.eml\n"
+"                            decrypt and verify a mail your mail client\n"
+"                            stored (at most 64 MiB) and print it\n"
 "  events                    print the daemon's events as JSON lines as\n"
 "                            they happen, until interrupted (Ctrl-C)\n"
-"\n"
-"Planned, not available yet: held, receive, discard, show, decrypt.\n"
 "\n"
 "Options:\n"
 "  --control SOCK    the daemon's control socket (default "
 TCP2_CTL_PATH ")\n"
-"  --json            print the daemon's answer as the raw JSON line\n"
+"  --json            print the daemon's answer as the raw JSON line (for\n"
+"                    show and decrypt: the message VIEW, docs/CONTROL.md)\n"
 "  --password-stdin  (account add) read the password from standard input,\n"
 "                    one line; asked for without echo on a terminal\n"
 "  -h, --help        this text; COMMAND --help: that command's usage\n"
+"\n"
+"Examples:\n"
+"  tcp2ctl held                          what waits for a decision\n"
+"  tcp2ctl show 3f2a9c0d5e6b7a8190a1b2c3d4e5f607 | less\n"
+"  tcp2ctl receive 3f2a9c0d5e6b7a8190a1b2c3d4e5f607 --strip-attachments\n"
+"  tcp2ctl discard 3f2a9c0d5e6b7a8190a1b2c3d4e5f607\n"
+"  tcp2ctl decrypt < ~/Mail/stored.eml > plain.eml\n"
+"  tcp2ctl decrypt --summary < ~/Mail/stored.eml\n"
+"\n"
+"A held mail's ID is the 32 hex digits 'tcp2ctl held' shows.  A message\n"
+"printed to a terminal has its control characters shown as '?';\n"
+"redirected, it is written byte for byte.\n"
 "\n"
 "Exit status: 0 success; 1 the daemon refused (its reason on stderr), it\n"
 "cannot be reached, or the connection broke; 2 usage error.\n";
 
 static const char *ctl_path = TCP2_CTL_PATH;
 static int raw_json;
+
+/* What "show" and "decrypt" pass with the request and print. */
+static int pass_fd[2];
+static size_t npass;
+static int out_fd = -1;		/* the memfd the daemon writes into */
+static int summary;		/* --summary: the VIEW as text */
 
 /* ---- messages ---- */
 
@@ -218,6 +264,58 @@ conn_send(struct conn *cn, const char *buf, size_t len)
 }
 
 /*
+ * Send all of buf, the n descriptors fds with its first byte (section
+ * 4.1): 0, or -1 as conn_send().
+ */
+static int
+conn_send_fds(struct conn *cn, const char *buf, size_t len, const int *fds,
+    size_t n)
+{
+	union {
+		struct cmsghdr	h;
+		char		b[CMSG_SPACE(2 * sizeof(int))];
+	} cbuf;
+	struct cmsghdr *cm;
+	struct pollfd pfd;
+	struct msghdr m;
+	struct iovec iov;
+	ssize_t w;
+
+	if (n == 0)
+		return conn_send(cn, buf, len);
+	memset(&cbuf, 0, sizeof(cbuf));
+	memset(&m, 0, sizeof(m));
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = len;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = cbuf.b;
+	m.msg_controllen = CMSG_SPACE(n * sizeof(int));
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	for (;;) {
+		w = sendmsg(cn->fd, &m, MSG_NOSIGNAL);
+		if (w >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		pfd.fd = cn->fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, ANSWER_TIMEOUT * 1000) == 0) {
+			warnx_("tcp2d at %s does not take the request",
+			    ctl_path);
+			exit(EX_FAIL);
+		}
+	}
+	return conn_send(cn, buf + w, len - (size_t)w);
+}
+
+/*
  * The next line from the daemon without its LF, NUL-terminated, valid
  * until the next call; NULL at EOF.  timeout in seconds, -1 for none.
  */
@@ -300,7 +398,17 @@ request(struct conn *cn, json_object *req, const char **rawp)
 		warnx_("request too large");
 		exit(EX_FAIL);
 	}
-	sent = conn_send(cn, s, n) == 0 && conn_send(cn, "\n", 1) == 0;
+	/* The line and its LF in one go, so that descriptors come with
+	 * this line's first byte and no other's. */
+	if ((line = malloc(n + 1)) == NULL) {
+		warnx_("out of memory");
+		exit(EX_FAIL);
+	}
+	memcpy(line, s, n);
+	line[n] = '\n';
+	sent = conn_send_fds(cn, line, n + 1, pass_fd, npass) == 0;
+	explicit_bzero(line, n + 1);
+	free(line);
 	explicit_bzero((char *)(uintptr_t)s, n);
 	/* Even when the send failed the daemon may have said why. */
 	if ((line = conn_line(cn, ANSWER_TIMEOUT)) == NULL) {
@@ -460,6 +568,8 @@ struct column {
 	const char	*key;		/* the row's field */
 	const char	*key2;		/* second field, after sep */
 	const char	*sep;
+	/* Or the cell made from the row, malloc'd (when set). */
+	char		*(*fmt)(json_object *row);
 };
 
 /* The field key of o as text, "-" when missing. */
@@ -479,6 +589,8 @@ cell(json_object *row, const struct column *col)
 	char a[128], b[128], *s;
 	const char *x, *y;
 
+	if (col->fmt != NULL)
+		return col->fmt(row);
 	x = cell_field(row, col->key, a, sizeof(a));
 	if (col->key2 == NULL)
 		s = strdup(x);
@@ -548,26 +660,27 @@ static void
 print_accounts(json_object *resp)
 {
 	static const struct column cols[] = {
-		{ "ADDRESS", "addr", NULL, NULL },
-		{ "POP3", "pop3", NULL, NULL },
-		{ "SMTP", "smtp", NULL, NULL },
-		{ "USER", "user", NULL, NULL },
-		{ "POLICY", "policy", NULL, NULL },
-		{ "FINGERPRINT", "fingerprint", NULL, NULL },
+		{ "ADDRESS", "addr", NULL, NULL, NULL },
+		{ "POP3", "pop3", NULL, NULL, NULL },
+		{ "SMTP", "smtp", NULL, NULL, NULL },
+		{ "USER", "user", NULL, NULL, NULL },
+		{ "POLICY", "policy", NULL, NULL, NULL },
+		{ "HOLD", "hold", NULL, NULL, NULL },
+		{ "FINGERPRINT", "fingerprint", NULL, NULL, NULL },
 	};
 
-	print_table(resp, "accounts", cols, 6, "no accounts");
+	print_table(resp, "accounts", cols, 7, "no accounts");
 }
 
 static void
 print_peers(json_object *resp)
 {
 	static const struct column cols[] = {
-		{ "ACCOUNT", "account", NULL, NULL },
-		{ "PEER", "addr", NULL, NULL },
-		{ "STATE", "state", NULL, NULL },
-		{ "FINGERPRINT", "fingerprint", NULL, NULL },
-		{ "CODE", "code", NULL, NULL },
+		{ "ACCOUNT", "account", NULL, NULL, NULL },
+		{ "PEER", "addr", NULL, NULL, NULL },
+		{ "STATE", "state", NULL, NULL, NULL },
+		{ "FINGERPRINT", "fingerprint", NULL, NULL, NULL },
+		{ "CODE", "code", NULL, NULL, NULL },
 	};
 
 	print_table(resp, "peers", cols, 5, "no peers");
@@ -577,13 +690,13 @@ static void
 print_flows(json_object *resp)
 {
 	static const struct column cols[] = {
-		{ "PROTO", "proto", NULL, NULL },
-		{ "CLIENT", "client", NULL, NULL },
-		{ "SERVER", "server", NULL, NULL },
-		{ "STATE", "state", NULL, NULL },
-		{ "C>S IN>OUT", "c2s_in", "c2s_out", ">" },
-		{ "S>C IN>OUT", "s2c_in", "s2c_out", ">" },
-		{ "RETRANS", "retransmissions", NULL, NULL },
+		{ "PROTO", "proto", NULL, NULL, NULL },
+		{ "CLIENT", "client", NULL, NULL, NULL },
+		{ "SERVER", "server", NULL, NULL, NULL },
+		{ "STATE", "state", NULL, NULL, NULL },
+		{ "C>S IN>OUT", "c2s_in", "c2s_out", ">", NULL },
+		{ "S>C IN>OUT", "s2c_in", "s2c_out", ">", NULL },
+		{ "RETRANS", "retransmissions", NULL, NULL, NULL },
 	};
 
 	print_table(resp, "flows", cols, 7, "no flows");
@@ -593,6 +706,244 @@ static void
 print_status(json_object *resp)
 {
 	print_kv(NULL, resp);
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d;
+
+	if ((d = strdup(s)) == NULL) {
+		warnx_("out of memory");
+		exit(EX_FAIL);
+	}
+	return d;
+}
+
+/* Unix seconds in local time, "2026-11-24 10:00"; "-" when missing. */
+static char *
+cell_date(json_object *row)
+{
+	json_object *v;
+	struct tm tm;
+	time_t t;
+	char buf[64];
+
+	if (!json_object_object_get_ex(row, "time", &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return xstrdup("-");
+	t = (time_t)json_object_get_int64(v);
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm) == 0)
+		return xstrdup("-");
+	return xstrdup(buf);
+}
+
+/* The attachments' names, or their count when they do not fit. */
+static char *
+cell_attachments(json_object *row)
+{
+	json_object *arr, *a, *nm;
+	char buf[ATT_CELL_MAX + 1], cnt[32];
+	const char *name;
+	size_t i, n, len = 0, l;
+
+	if (!json_object_object_get_ex(row, "attachments", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return xstrdup("-");
+	if ((n = json_object_array_length(arr)) == 0)
+		return xstrdup("none");
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		a = json_object_array_get_idx(arr, i);
+		name = "";
+		if (json_object_is_type(a, json_type_object) &&
+		    json_object_object_get_ex(a, "name", &nm) &&
+		    json_object_is_type(nm, json_type_string))
+			name = json_object_get_string(nm);
+		if (*name == '\0')
+			name = "(unnamed)";
+		l = strlen(name) + (i > 0 ? 2 : 0);
+		if (len + l > ATT_CELL_MAX)
+			break;
+		(void)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+		    i > 0 ? ", " : "", name);
+		len += l;
+	}
+	if (i == n)
+		return xstrdup(buf);
+	(void)snprintf(cnt, sizeof(cnt), "%zu file%s", n, n == 1 ? "" : "s");
+	return xstrdup(cnt);
+}
+
+static void
+print_held(json_object *resp)
+{
+	static const struct column cols[] = {
+		{ "ID", "id", NULL, NULL, NULL },
+		{ "DATE", NULL, NULL, NULL, cell_date },
+		{ "SENDER", "sender", NULL, NULL, NULL },
+		{ "VERIFICATION", "verification", NULL, NULL, NULL },
+		{ "ENC", "encrypted", NULL, NULL, NULL },
+		{ "HTML", "html", NULL, NULL, NULL },
+		{ "ATTACHMENTS", NULL, NULL, NULL, cell_attachments },
+		{ "SUBJECT", "subject", NULL, NULL, NULL },
+		{ "REASON", "reason", NULL, NULL, NULL },
+	};
+
+	print_table(resp, "held", cols, 9, "no held mail");
+}
+
+/*
+ * Write n bytes of a message for people.  On a terminal, controls other
+ * than LF and TAB become '?' (a CR is dropped) and so do C1 controls in
+ * UTF-8; *c2 carries a 0xc2 lead byte across calls.  Elsewhere the bytes
+ * go out unchanged.
+ */
+static void
+put_message(const unsigned char *p, size_t n, int tty, int *c2)
+{
+	size_t i;
+
+	if (!tty) {
+		(void)fwrite(p, 1, n, stdout);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (*c2) {
+			*c2 = 0;
+			if (p[i] >= 0x80 && p[i] <= 0x9f) {
+				fputc('?', stdout);
+				continue;
+			}
+			fputc(0xc2, stdout);
+		}
+		if (p[i] == 0xc2)
+			*c2 = 1;
+		else if (p[i] == '\r')
+			;
+		else if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') ||
+		    p[i] == 0x7f)
+			fputc('?', stdout);
+		else
+			fputc(p[i], stdout);
+	}
+}
+
+/* A string of the daemon's as a message text (line breaks kept). */
+static void
+put_text(const char *s)
+{
+	int c2 = 0;
+
+	put_message((const unsigned char *)s, strlen(s), 1, &c2);
+	if (c2)
+		fputc('?', stdout);
+}
+
+/* The VIEW of a message (docs/CONTROL.md) as text for people. */
+static void
+print_view(json_object *view)
+{
+	static const char *const heads[][2] = {
+		{ "From", "from" }, { "To", "to" }, { "Cc", "cc" },
+		{ "Date", "date" }, { "Subject", "subject" },
+	};
+	json_object *v, *arr, *a;
+	char buf[128], tmp[64];
+	size_t i, n;
+
+	if (view == NULL || !json_object_is_type(view, json_type_object)) {
+		warnx_("tcp2d at %s sent no \"message\"", ctl_path);
+		exit(EX_FAIL);
+	}
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		if (!json_object_object_get_ex(view, heads[i][1], &v) ||
+		    !is_scalar(v) || (strcmp(heads[i][1], "cc") == 0 &&
+		    json_object_get_string_len(v) == 0))
+			continue;
+		printf("%s: ", heads[i][0]);
+		put_clean(stdout, scalar(v, buf, sizeof(buf)));
+		fputc('\n', stdout);
+	}
+	printf("Verification: %s",
+	    cell_field(view, "verification", buf, sizeof(buf)));
+	if (json_object_object_get_ex(view, "signer", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) > 0) {
+		fputs(" (signed by ", stdout);
+		put_clean(stdout, json_object_get_string(v));
+		fputc(')', stdout);
+	}
+	fputc('\n', stdout);
+	printf("Encrypted: %s\n", cell_field(view, "encrypted", tmp,
+	    sizeof(tmp)));
+	printf("HTML: %s\n", cell_field(view, "html", tmp, sizeof(tmp)));
+	if (json_object_object_get_ex(view, "attachments", &arr) &&
+	    json_object_is_type(arr, json_type_array) &&
+	    (n = json_object_array_length(arr)) > 0) {
+		printf("Attachments: %zu\n", n);
+		for (i = 0; i < n; i++) {
+			a = json_object_array_get_idx(arr, i);
+			fputs("  ", stdout);
+			put_clean(stdout, cell_field(a, "name", buf,
+			    sizeof(buf)));
+			printf(" (%s, ", cell_field(a, "type", tmp,
+			    sizeof(tmp)));
+			printf("%s bytes)\n", cell_field(a, "size", buf,
+			    sizeof(buf)));
+		}
+	} else
+		puts("Attachments: none");
+	fputc('\n', stdout);
+	if (json_object_object_get_ex(view, "text", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		put_text(json_object_get_string(v));
+		if (json_object_get_string_len(v) > 0 &&
+		    json_object_get_string(v)[json_object_get_string_len(v) -
+		    1] != '\n')
+			fputc('\n', stdout);
+	}
+	if (json_object_object_get_ex(view, "text_truncated", &v) &&
+	    json_object_get_boolean(v))
+		puts("[the text goes on: only its first part was shown]");
+}
+
+/* "show" and "decrypt": the VIEW with --summary, else the whole message
+ * the daemon wrote into our memfd. */
+static void
+print_message(json_object *resp)
+{
+	unsigned char buf[65536];
+	int tty, c2 = 0;
+	size_t total = 0;
+	ssize_t n;
+
+	if (summary) {
+		print_view(json_object_object_get(resp, "message"));
+		return;
+	}
+	if (lseek(out_fd, 0, SEEK_SET) == -1) {
+		warnx_("the decrypted message: %s", strerror(errno));
+		exit(EX_FAIL);
+	}
+	tty = isatty(STDOUT_FILENO);
+	while ((n = read(out_fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			warnx_("the decrypted message: %s", strerror(errno));
+			exit(EX_FAIL);
+		}
+		put_message(buf, (size_t)n, tty, &c2);
+		total += (size_t)n;
+	}
+	if (total == 0) {
+		warnx_("tcp2d at %s wrote no message", ctl_path);
+		exit(EX_FAIL);
+	}
+	if (c2)
+		fputc('?', stdout);
 }
 
 /* ---- commands ---- */
@@ -688,7 +1039,7 @@ build_plain(const struct cmd *c, int argc, char **argv, json_object *req)
 	simple_opts(c, argc, argv, req, 0, NULL, 0);
 	/* No --account for these: it was only parsed to be refused. */
 	if (json_object_object_get_ex(req, "account", NULL) &&
-	    strcmp(c->wire, "peers") != 0)
+	    strcmp(c->wire, "peers") != 0 && strcmp(c->wire, "held") != 0)
 		usage_err(c->usage, "unknown option --account");
 }
 
@@ -782,6 +1133,10 @@ build_account_add(const struct cmd *c, int argc, char **argv,
 		{ "user", required_argument, NULL, 'u' },
 		{ "password-stdin", no_argument, NULL, 'P' },
 		{ "policy", required_argument, NULL, 'y' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "attachments", required_argument, NULL, 'A' },
+		{ "keep", required_argument, NULL, 'K' },
+		{ "expire-days", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -815,6 +1170,35 @@ build_account_add(const struct cmd *c, int argc, char **argv,
 				    "strict, not %s", optarg);
 			add_str(req, "policy", optarg);
 			break;
+		case 'H':
+			add_str(req, "hold", optarg);
+			break;
+		case 'A':
+			if (strcmp(optarg, "risky") != 0 &&
+			    strcmp(optarg, "all") != 0)
+				usage_err(c->usage, "--attachments must be "
+				    "risky or all, not %s", optarg);
+			add_str(req, "attachments", optarg);
+			break;
+		case 'K':
+			if (strcmp(optarg, "plaintext") != 0 &&
+			    strcmp(optarg, "ciphertext") != 0)
+				usage_err(c->usage, "--keep must be plaintext "
+				    "or ciphertext, not %s", optarg);
+			add_str(req, "keep", optarg);
+			break;
+		case 'E': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end != '\0' || v < 1 ||
+			    v > 3650)
+				usage_err(c->usage, "--expire-days wants 1 to "
+				    "3650, not %s", optarg);
+			json_object_object_add(req, "expire_days",
+			    json_object_new_int64(v));
+			break;
+		}
 		case 'h':
 			cmd_help(c);
 		case ':':
@@ -846,11 +1230,171 @@ build_account_add(const struct cmd *c, int argc, char **argv,
 	}
 }
 
+/*
+ * The options of receive, discard, show and decrypt: --strip-attachments
+ * (receive), --summary (show, decrypt), and the held mail's ID when the
+ * command takes one (stored lowercase in req).
+ */
+static void
+held_opts(const struct cmd *c, int argc, char **argv, json_object *req)
+{
+	static const struct option opts[] = {
+		{ "strip-attachments", no_argument, NULL, 's' },
+		{ "summary", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch, want_id = strcmp(c->wire, "decrypt") != 0;
+	char id[ID_LEN + 1];
+	size_t i;
+
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			if (strcmp(c->wire, "receive") != 0)
+				goto bad;
+			json_object_object_add(req, "strip_attachments",
+			    json_object_new_boolean(1));
+			break;
+		case 'S':
+			if (strcmp(c->wire, "show") != 0 &&
+			    strcmp(c->wire, "decrypt") != 0)
+				goto bad;
+			summary = 1;
+			break;
+		case 'h':
+			cmd_help(c);
+		case ':':
+			usage_err(c->usage, "option %s needs a value",
+			    argv[optind - 1]);
+		default:
+		bad:
+			usage_err(c->usage, "unknown option %s",
+			    argv[optind - 1]);
+		}
+	}
+	if (argc - optind != want_id)
+		usage_err(c->usage, argc - optind < want_id ?
+		    "missing ID (see 'tcp2ctl held')" : "too many arguments");
+	if (!want_id)
+		return;
+	if (strlen(argv[optind]) != ID_LEN)
+		usage_err(c->usage, "malformed ID %s: not %d hex digits",
+		    argv[optind], ID_LEN);
+	for (i = 0; i < ID_LEN; i++) {
+		if (!isxdigit((unsigned char)argv[optind][i]))
+			usage_err(c->usage, "malformed ID %s: not %d hex "
+			    "digits", argv[optind], ID_LEN);
+		id[i] = (char)tolower((unsigned char)argv[optind][i]);
+	}
+	id[ID_LEN] = '\0';
+	add_str(req, "id", id);
+}
+
+/* A memfd for the daemon to write the whole message into. */
+static void
+want_output(void)
+{
+	if ((out_fd = memfd_create("tcp2ctl-message", MFD_CLOEXEC)) == -1) {
+		warnx_("memfd_create: %s", strerror(errno));
+		exit(EX_FAIL);
+	}
+	pass_fd[npass++] = out_fd;
+}
+
+static void
+build_held_action(const struct cmd *c, int argc, char **argv,
+    json_object *req)
+{
+	held_opts(c, argc, argv, req);
+}
+
+static void
+build_show(const struct cmd *c, int argc, char **argv, json_object *req)
+{
+	held_opts(c, argc, argv, req);
+	if (!raw_json && !summary)
+		want_output();
+}
+
+/*
+ * Standard input as the mail to decrypt: itself when it is a regular file
+ * read from its start (the daemon reads it where it lies), else copied
+ * into a memfd, at most MAIL_MAX bytes either way.
+ */
+static int
+mail_input(void)
+{
+	char buf[65536];
+	struct stat sb;
+	off_t total = 0;
+	ssize_t n;
+	int fd, fl;
+
+	if (fstat(STDIN_FILENO, &sb) == -1 ||
+	    (fl = fcntl(STDIN_FILENO, F_GETFL)) == -1) {
+		warnx_("standard input: %s", strerror(errno));
+		exit(EX_FAIL);
+	}
+	if (S_ISREG(sb.st_mode) && (fl & O_ACCMODE) != O_WRONLY &&
+	    lseek(STDIN_FILENO, 0, SEEK_CUR) == 0) {
+		if (sb.st_size > MAIL_MAX) {
+			warnx_("standard input: a mail of %lld bytes is larger "
+			    "than decrypt takes (64 MiB)",
+			    (long long)sb.st_size);
+			exit(EX_FAIL);
+		}
+		return STDIN_FILENO;
+	}
+	if ((fd = memfd_create("tcp2ctl-mail", MFD_CLOEXEC)) == -1) {
+		warnx_("memfd_create: %s", strerror(errno));
+		exit(EX_FAIL);
+	}
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			warnx_("standard input: %s", strerror(errno));
+			exit(EX_FAIL);
+		}
+		if ((total += n) > MAIL_MAX) {
+			warnx_("standard input: the mail is larger than "
+			    "decrypt takes (64 MiB)");
+			exit(EX_FAIL);
+		}
+		if (write(fd, buf, (size_t)n) != n) {
+			warnx_("memfd: %s", strerror(errno));
+			exit(EX_FAIL);
+		}
+	}
+	if (total == 0) {
+		warnx_("standard input: no mail (tcp2ctl decrypt < FILE)");
+		exit(EX_FAIL);
+	}
+	return fd;
+}
+
+static void
+build_decrypt(const struct cmd *c, int argc, char **argv, json_object *req)
+{
+	held_opts(c, argc, argv, req);
+	if (isatty(STDIN_FILENO))
+		usage_err(c->usage, "the mail comes on standard input, not "
+		    "from a terminal");
+	pass_fd[npass++] = mail_input();
+	if (!raw_json && !summary)
+		want_output();
+}
+
 static const struct cmd cmds[] = {
 	{ "status", NULL, "status", "status", build_plain, print_status },
 	{ "account", "add", "account-add",
 	    "account add --addr ADDR --pop3 HOST:PORT --smtp HOST:PORT "
-	    "[--user NAME] [--password-stdin] [--policy signed|strict]",
+	    "[--user NAME] [--password-stdin] [--policy signed|strict] "
+	    "[--hold REASONS] [--attachments risky|all] "
+	    "[--keep plaintext|ciphertext] [--expire-days N]",
 	    build_account_add, print_action },
 	{ "account", "list", "account-list", "account list", build_plain,
 	    print_accounts },
@@ -867,11 +1411,17 @@ static const struct cmd cmds[] = {
 	{ "peer", "forget", "peer-forget", "peer forget ADDR [--account ADDR]",
 	    build_peer, print_action },
 	{ "flows", NULL, "flows", "flows", build_plain, print_flows },
+	{ "held", NULL, "held", "held [--account ADDR]", build_plain,
+	    print_held },
+	{ "receive", NULL, "receive", "receive ID [--strip-attachments]",
+	    build_held_action, print_action },
+	{ "discard", NULL, "discard", "discard ID", build_held_action,
+	    print_action },
+	{ "show", NULL, "show", "show ID [--summary]", build_show,
+	    print_message },
+	{ "decrypt", NULL, "decrypt", "decrypt [--summary] < MAIL.eml",
+	    build_decrypt, print_message },
 	{ "events", NULL, "subscribe", "events", build_plain, NULL },
-};
-
-static const char *const planned[] = {
-	"held", "receive", "discard", "show", "decrypt",
 };
 
 /* Find the command named by argv[0] (and argv[1]); *words gets how many
@@ -902,10 +1452,6 @@ find_cmd(int argc, char **argv, int *words)
 			*words = 1;
 			return &cmds[i];
 		}
-	for (i = 0; i < sizeof(planned) / sizeof(planned[0]); i++)
-		if (strcmp(argv[0], planned[i]) == 0)
-			usage_err(NULL, "'%s' is planned but not available "
-			    "yet", argv[0]);
 	if (group)
 		usage_err(NULL, "%s: missing or unknown subcommand%s%s",
 		    argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");

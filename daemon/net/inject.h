@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* TCP2_MARK, TCP2_MARK_MASK: packets of tcp2d itself (shared with tcp2.ko) */
+/*
+ * TCP2_MARK (packets of tcp2d itself), TCP2_MARK_OWN (tcp2d's own
+ * connections), TCP2_MARK_MASK: shared with tcp2.ko.
+ */
 #include <linux/tcp2.h>
 
 struct tcp2_inject;

@@ -18,6 +18,7 @@
 #define OPT_WSCALE	3
 #define OPT_SACKPERM	4
 #define OPT_SACK	5
+#define OPT_TS		8
 
 static uint16_t
 get16(const uint8_t *p)
@@ -267,6 +268,18 @@ tcp2_opt_strip_sack(struct tcp2_pkt *p)
 		changed = 1;
 	}
 	return changed;
+}
+
+int
+tcp2_opt_echo_ts(struct tcp2_pkt *t, const struct tcp2_pkt *p)
+{
+	size_t lt, lp, it = opt_find(t, OPT_TS, &lt), ip = opt_find(p, OPT_TS,
+	    &lp);
+
+	if (it == (size_t)-1 || ip == (size_t)-1 || lt != 10 || lp != 10)
+		return 0;
+	put32(t->opt + it + 6, get32(p->opt + ip + 2));
+	return 1;
 }
 
 void

@@ -66,6 +66,11 @@ int tcp2_opt_clamp_mss(struct tcp2_pkt *p, unsigned int mss);
  * cumulative ACKs only).  Returns 1 if anything changed. */
 int tcp2_opt_strip_sack(struct tcp2_pkt *p);
 
+/* Set the timestamp echo reply (TSecr) of t's timestamps option to the
+ * TSval of p's, as a receiver acknowledging p would (RFC 7323 4.3).
+ * Returns 1 if changed, 0 when either lacks the option. */
+int tcp2_opt_echo_ts(struct tcp2_pkt *t, const struct tcp2_pkt *p);
+
 /* Swap source and destination (for a reply such as a RST). */
 void tcp2_pkt_reverse(struct tcp2_pkt *p);
 

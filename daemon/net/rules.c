@@ -106,10 +106,22 @@ install_family(int v6, const struct tcp2_endpoint *eps, size_t n,
 	size_t len = 0, cap = 0, i;
 	int rc;
 
+	/* Injected segments carry TCP2_MARK both ways.  The daemon's own
+	 * connections (re-delivery of held mail) carry TCP2_MARK_OWN going
+	 * out, which is copied to their conntrack entry so that the replies
+	 * are known too.  Segments of captured flows never set the
+	 * connection mark: a client's connection can never be exempted. */
 	snprintf(line, sizeof(line), "*filter\n:TCP2_OUT - [0:0]\n"
-	    ":TCP2_IN - [0:0]\n-A TCP2_OUT -m mark --mark 0x%x/0x%x -j RETURN\n"
-	    "-A TCP2_IN -m mark --mark 0x%x/0x%x -j RETURN\n", TCP2_MARK,
-	    TCP2_MARK_MASK, TCP2_MARK, TCP2_MARK_MASK);
+	    ":TCP2_IN - [0:0]\n"
+	    "-A TCP2_OUT -m mark --mark 0x%x/0x%x -j RETURN\n"
+	    "-A TCP2_OUT -m mark --mark 0x%x/0x%x -j CONNMARK --set-xmark "
+	    "0x%x/0x%x\n"
+	    "-A TCP2_OUT -m mark --mark 0x%x/0x%x -j RETURN\n"
+	    "-A TCP2_IN -m mark --mark 0x%x/0x%x -j RETURN\n"
+	    "-A TCP2_IN -m connmark --mark 0x%x/0x%x -j RETURN\n",
+	    TCP2_MARK, TCP2_MARK_MASK, TCP2_MARK_OWN, TCP2_MARK_MASK,
+	    TCP2_MARK_OWN, TCP2_MARK_MASK, TCP2_MARK_OWN, TCP2_MARK_MASK,
+	    TCP2_MARK, TCP2_MARK_MASK, TCP2_MARK_OWN, TCP2_MARK_MASK);
 	rc = put_rule(&buf, &len, &cap, line);
 	for (i = 0; i < n && rc == 0; i++) {
 		if ((eps[i].family == AF_INET6) != v6)

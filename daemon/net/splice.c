@@ -11,6 +11,15 @@
  * only when that output is, and whose retransmission re-emits everything
  * from the receiver's acknowledged point (so nothing depends on timers).
  *
+ * Output is paced by the receiver's window: a rewriter may produce much
+ * more output than one input segment (a POP3 message examined whole is
+ * passed on at its end), and segments past the receiver's window would
+ * be dropped by it with nobody to resend them, since their input is
+ * already acknowledged.  So new output goes out only up to out_acked plus
+ * the window the receiver last advertised; the rest waits in the cache
+ * and is sent as the receiver's ACKs come in (they pass through here),
+ * with a resend of the first missing segment on its third duplicate ACK.
+ *
  * Offsets: a direction's input offset 0 is the byte after its SYN, the
  * same holds for output; sequence numbers are ISN + 1 + offset (the ISN is
  * never changed), unwrapped against the current position so that 32-bit
@@ -52,6 +61,9 @@ struct sp_dir {
 	uint64_t in_next;		/* input consumed by the rewriter */
 	uint64_t out_next;		/* output produced */
 	uint64_t out_acked;		/* receiver acknowledged output */
+	uint64_t out_sent;		/* output sent (paced by rwnd) */
+	uint64_t rwnd;			/* the receiver's window, octets */
+	unsigned int dupacks;		/* same ACK again, data outstanding */
 	struct sp_point base;		/* last point trimmed off the map */
 	struct sp_point *map;
 	size_t nmap, mapcap;
@@ -71,6 +83,8 @@ struct sp_dir {
 	uint8_t last_opt[TCP2_TCPOPT_MAX];
 	size_t last_optlen;
 	uint16_t last_win;
+	uint32_t last_ack;		/* and the ACK we passed on */
+	uint8_t last_aflag;
 };
 
 struct tcp2_splice {
@@ -111,6 +125,7 @@ tcp2_splice_new(struct tcp2_splice **spp, struct tcp2_rw *rw,
 	sp->inject_arg = inject_arg;
 	sp->dir[0].mss = sp->dir[1].mss = SP_DEFAULT_MSS;
 	sp->dir[0].wscale_snd = sp->dir[1].wscale_snd = -1;
+	sp->dir[0].rwnd = sp->dir[1].rwnd = 65535;
 	*spp = sp;
 	return 0;
 }
@@ -292,23 +307,36 @@ sp_queue(struct tcp2_splice *sp, const uint8_t *pkt, size_t len)
 	return 0;
 }
 
+/* Build one packet; queue it (the verdict's way) or inject it now. */
 static int
-sp_build(struct tcp2_splice *sp, const struct tcp2_pkt *t, uint32_t seq,
-    uint32_t ack, uint8_t flags, uint16_t win, const uint8_t *pl, size_t n)
+sp_build_how(struct tcp2_splice *sp, const struct tcp2_pkt *t, uint32_t seq,
+    uint32_t ack, uint8_t flags, uint16_t win, const uint8_t *pl, size_t n,
+    int inject)
 {
 	long len = tcp2_pkt_build(t, seq, ack, flags, win, pl, n, sp->scratch,
 	    TCP2_PKT_MAX);
 
 	if (len < 0)
 		return (int)len;
-	return sp_queue(sp, sp->scratch, (size_t)len);
+	if (!inject)
+		return sp_queue(sp, sp->scratch, (size_t)len);
+	sp->injected++;
+	return sp->inject(sp->inject_arg, sp->scratch, (size_t)len);
 }
 
-/* Output [from, to) of direction d as segments, FIN on the last if fin. */
 static int
-sp_emit(struct tcp2_splice *sp, int d, const struct tcp2_pkt *t,
+sp_build(struct tcp2_splice *sp, const struct tcp2_pkt *t, uint32_t seq,
+    uint32_t ack, uint8_t flags, uint16_t win, const uint8_t *pl, size_t n)
+{
+	return sp_build_how(sp, t, seq, ack, flags, win, pl, n, 0);
+}
+
+/* Output [from, to) of direction d as segments, FIN on the last if fin;
+ * queued behind the verdict, or injected at once. */
+static int
+sp_emit_how(struct tcp2_splice *sp, int d, const struct tcp2_pkt *t,
     uint64_t from, uint64_t to, int fin, uint32_t ack, uint8_t aflag,
-    uint16_t win)
+    uint16_t win, int inject)
 {
 	struct sp_dir *D = &sp->dir[d];
 	/* The MSS counts payload without options (RFC 9293 3.7.1): the
@@ -327,13 +355,98 @@ sp_emit(struct tcp2_splice *sp, int d, const struct tcp2_pkt *t,
 			if (fin)
 				fl |= TCP2_TH_FIN;
 		}
-		rc = sp_build(sp, t, seq_of(D, from), ack, fl, win,
-		    n ? cache_at(D, from) : NULL, n);
+		rc = sp_build_how(sp, t, seq_of(D, from), ack, fl, win,
+		    n ? cache_at(D, from) : NULL, n, inject);
 		if (rc != 0)
 			return rc;
 		from += n;
 	} while (from < to);
+	if (to > D->out_sent)
+		D->out_sent = to;
 	return 0;
+}
+
+static int
+sp_emit(struct tcp2_splice *sp, int d, const struct tcp2_pkt *t,
+    uint64_t from, uint64_t to, int fin, uint32_t ack, uint8_t aflag,
+    uint16_t win)
+{
+	return sp_emit_how(sp, d, t, from, to, fin, ack, aflag, win, 0);
+}
+
+/* How far direction d may send now: the receiver's window past what it
+ * acknowledged (at least one segment, which doubles as a window probe). */
+static uint64_t
+sp_limit(const struct sp_dir *D)
+{
+	uint64_t w = D->rwnd > D->mss ? D->rwnd : D->mss;
+
+	return D->out_acked + w < D->out_next ? D->out_acked + w :
+	    D->out_next;
+}
+
+/* Is the FIN out (it rides on the last output segment)? */
+static int
+sp_fin_sent(const struct sp_dir *D)
+{
+	return D->fin_in && D->out_sent == D->out_next;
+}
+
+/* Sequence number of the next segment direction d sends. */
+static uint32_t
+sp_next_seq(const struct sp_dir *D)
+{
+	return seq_of(D, D->out_sent + (sp_fin_sent(D) ? 1 : 0));
+}
+
+/* New output of direction d, carried by its sender's packet t: as much as
+ * the receiver's window allows, the FIN with the last of it. */
+static int
+sp_send_new(struct tcp2_splice *sp, int d, const struct tcp2_pkt *t,
+    uint32_t ack, uint8_t aflag, uint16_t win)
+{
+	struct sp_dir *D = &sp->dir[d];
+	uint64_t to = sp_limit(D);
+
+	if (to <= D->out_sent)
+		return sp_build(sp, t, sp_next_seq(D), ack, aflag, win, NULL, 0);
+	return sp_emit(sp, d, t, D->out_sent, to, D->fin_in && to ==
+	    D->out_next, ack, aflag, win);
+}
+
+/*
+ * The receiver of direction d sent packet p (it travels the other way):
+ * send d's output that its window now admits, and resend the first
+ * missing segment on the third duplicate ACK.  Built like one of d's
+ * sender's packets: its last options, ACK and window.
+ */
+static int
+sp_pace(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p)
+{
+	struct sp_dir *D = &sp->dir[d];
+	struct tcp2_pkt t = *p;
+	uint64_t to = sp_limit(D), from;
+	int rc;
+
+	if (!D->started || D->last_aflag == 0)
+		return 0;
+	tcp2_pkt_reverse(&t);
+	memcpy(t.opt, D->last_opt, D->last_optlen);
+	t.optlen = D->last_optlen;
+	if (D->dupacks >= 3 && D->out_acked < D->out_sent) {
+		D->dupacks = 0;
+		from = D->out_acked;
+		rc = sp_emit_how(sp, d, &t, from, from + D->mss < D->out_sent ?
+		    from + D->mss : D->out_sent, 0, D->last_ack,
+		    D->last_aflag, D->last_win, 1);
+		if (rc != 0)
+			return rc;
+		D->retrans++;
+	}
+	if (to <= D->out_sent)
+		return 0;
+	return sp_emit_how(sp, d, &t, D->out_sent, to, D->fin_in && to ==
+	    D->out_next, D->last_ack, D->last_aflag, D->last_win, 1);
 }
 
 /* ---- the two halves of a packet: its ACK/window, and its data ---- */
@@ -361,7 +474,11 @@ sp_map_ack(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p)
 		a = O->out_next;
 	if (a > O->out_acked) {
 		O->out_acked = a;
+		O->dupacks = 0;
 		sp_trim(O, a);
+	} else if (a == O->out_acked && p->paylen == 0 &&
+	    O->out_sent > O->out_acked) {
+		O->dupacks++;
 	}
 	in = O->out_acked == O->out_next ? O->in_next : map_ack(O, a);
 	return seq_of(O, in);
@@ -424,7 +541,8 @@ sp_abort(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p)
  * to acknowledge, and a sender waiting for that ACK (Nagle's algorithm, a
  * small congestion window) would wait for ever.  Only when the receiver
  * has all earlier output (see the top of this file).  The ACK looks like
- * one from the receiver: its last timestamps and window.
+ * one from the receiver: its last timestamp value and window, echoing
+ * the timestamp of the segment it acknowledges.
  */
 static int
 sp_ack_sender(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p)
@@ -438,7 +556,12 @@ sp_ack_sender(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p)
 	tcp2_pkt_reverse(&t);
 	memcpy(t.opt, O->last_opt, O->last_optlen);
 	t.optlen = O->last_optlen;
-	len = tcp2_pkt_build(&t, seq_of(O, O->out_next + (O->fin_in ? 1 : 0)),
+	/* Echo this segment's timestamp, not the receiver's last echo: that
+	 * may be much older (the receiver had nothing new to acknowledge),
+	 * and the sender would take the age for a round-trip time and
+	 * stretch its retransmission timeout with every loss. */
+	tcp2_opt_echo_ts(&t, p);
+	len = tcp2_pkt_build(&t, sp_next_seq(O),
 	    seq_of(D, D->in_next + (D->fin_in ? 1 : 0)), TCP2_TH_ACK,
 	    O->last_win, NULL, 0, sp->scratch, TCP2_PKT_MAX);
 	if (len < 0)
@@ -590,8 +713,8 @@ sp_data(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p,
 		/* A gap before it: keep it (bounded), say nothing. */
 		if (!D->fin_in)
 			ooo_add(sp, D, off, p->payload, p->paylen, fin);
-		return sp_build(sp, p, seq_of(D, D->out_next), ack,
-		    aflag, win, NULL, 0);
+		return sp_build(sp, p, sp_next_seq(D), ack, aflag, win,
+		    NULL, 0);
 	}
 	if (end > D->in_next && !D->fin_in) {
 		/* New bytes: through the rewriter once, then sent on. */
@@ -608,19 +731,18 @@ sp_data(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p,
 			rc = sp_ack_sender(sp, d, p);
 		if (rc != 0)
 			return rc;
-		return sp_emit(sp, d, p, from, D->out_next, D->fin_in && fin_now,
-		    ack, aflag, win);
+		return sp_send_new(sp, d, p, ack, aflag, win);
 	}
 	if (fin && !D->fin_in && end == D->in_next) {
-		from = D->out_next;
 		if ((rc = sp_fin(sp, d)) != 0)
 			return rc;
-		return sp_emit(sp, d, p, from, D->out_next, 1, ack, aflag, win);
+		return sp_send_new(sp, d, p, ack, aflag, win);
 	}
 	if (p->paylen == 0 && !fin) {
 		/* A pure ACK (or window update) of the sender. */
-		return sp_build(sp, p, seq_of(D, D->out_next + (D->fin_in &&
-		    off > D->fin_in_off ? 1 : 0)), ack, aflag, win, NULL, 0);
+		return sp_build(sp, p, seq_of(D, D->out_sent +
+		    (sp_fin_sent(D) && off > D->fin_in_off ? 1 : 0)), ack, aflag,
+		    win, NULL, 0);
 	}
 	/* A retransmission: re-emit the output of that input, and whatever
 	 * before it the receiver still lacks (held input may have been
@@ -630,11 +752,20 @@ sp_data(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p,
 	to = map_out_end(D, end);
 	if (to > from + SP_RETX_MAX)
 		to = from + SP_RETX_MAX;
-	if (from >= to && !(fin && D->fin_in && !D->fin_acked))
-		/* Nothing the receiver still lacks: carry the ACK only, at
-		 * the next sequence number (a lower one would be ignored). */
-		return sp_build(sp, p, seq_of(D, D->out_next + (D->fin_in ?
-		    1 : 0)), ack, aflag, win, NULL, 0);
+	if (to > sp_limit(D) && to > D->out_sent)
+		to = sp_limit(D) > D->out_sent ? sp_limit(D) : D->out_sent;
+	if (from >= to && !(fin && D->fin_in && !D->fin_acked)) {
+		/* Nothing the receiver still lacks, so it will not answer:
+		 * if the input was held, our ACK of it was lost, and the
+		 * sender (after a timeout, with a window of one segment)
+		 * resends it until it is acknowledged - do that again.
+		 * The receiver gets the ACK only, at the next sequence
+		 * number (a lower one would be ignored). */
+		if ((rc = sp_ack_sender(sp, d, p)) != 0)
+			return rc;
+		return sp_build(sp, p, sp_next_seq(D), ack, aflag, win, NULL,
+		    0);
+	}
 	if (from > to)
 		from = to;
 	return sp_emit(sp, d, p, from, to, D->fin_in && !D->fin_acked &&
@@ -685,10 +816,17 @@ tcp2_splice_packet(struct tcp2_splice *sp, enum tcp2_dir dir,
 		memcpy(sp->dir[d].last_opt, p.opt, p.optlen);
 		sp->dir[d].last_optlen = p.optlen;
 		sp->dir[d].last_win = win;
+		sp->dir[d].last_ack = ack;
+		sp->dir[d].last_aflag = p.flags & TCP2_TH_ACK;
+		/* This sender is the other direction's receiver. */
+		sp->dir[1 - d].rwnd = (uint64_t)p.win << (sp->wscale_ok &&
+		    sp->dir[d].wscale_snd > 0 ? sp->dir[d].wscale_snd : 0);
 		if (p.flags & TCP2_TH_RST)
 			rc = sp_rst(sp, d, &p, ack);
 		else
 			rc = sp_data(sp, d, &p, ack, win);
+		if (rc == 0 && !(p.flags & TCP2_TH_RST))
+			rc = sp_pace(sp, 1 - d, &p);
 	}
 	if (rc != 0) {
 		sp_abort(sp, d, &p);

@@ -22,7 +22,7 @@
 #include "pkt.h"
 #include "rewriter.h"
 
-#define TCP2_SP_CACHE_MAX	(8u << 20)	/* unacked output per direction */
+#define TCP2_SP_CACHE_MAX	(32u << 20)	/* unacked output per direction */
 #define TCP2_SP_OOO_MAX		(256u * 1024)	/* buffered future input */
 
 enum tcp2_sp_verdict {

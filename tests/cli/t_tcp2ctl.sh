@@ -1,9 +1,9 @@
 #!/bin/sh
 # tests/cli/t_tcp2ctl.sh - the contract of tcp2ctl that holds without a
 # daemon: --help lists every command and the exit codes, usage errors exit
-# 2 before anything is sent, planned commands are refused as such, and an
-# unreachable socket exits 1 with "cannot reach tcp2d at SOCK: ...".
-# Talking to a live tcp2d is tested once the daemon exists (tests/e2e).
+# 2 before anything is sent, and an unreachable socket exits 1 with
+# "cannot reach tcp2d at SOCK: ...".  Talking to a server is in
+# t_tcp2ctl_echo.sh (a test-only server) and tests/e2e (tcp2d).
 # Prints "ok - ..." / "not ok - ..." lines for tests/run; exits 1 when any
 # check failed.  Runs from the repository root; POSIX sh.
 set -u
@@ -48,17 +48,19 @@ run() {
 run 0 "--help exits 0" --help
 for c in "status" "account add" "account list" "register" "peers" \
     "peer verify" "peer accept" "peer reject" "peer forget" "flows" \
-    "events" "--control" "--json" "--password-stdin" "Exit status"; do
+    "events" "held" "receive ID" "--strip-attachments" "discard ID" \
+    "show ID" "decrypt" "--summary" "Examples" "--control" "--json" \
+    "--password-stdin" "Exit status"; do
 	if grep -q -- "$c" "$T/out"; then
 		pass "--help mentions $c"
 	else
 		flunk "--help mentions $c"
 	fi
 done
-if grep -q "held" "$T/out" && grep -qi "planned" "$T/out"; then
-	pass "--help names the planned commands"
+if grep -qi "planned" "$T/out"; then
+	flunk "--help no longer names planned commands"
 else
-	flunk "--help names the planned commands"
+	pass "--help no longer names planned commands"
 fi
 run 0 "-h exits 0" -h
 run 0 "a command's --help exits 0" peer verify --help
@@ -102,19 +104,39 @@ run 2 "peer with an unknown subcommand" --control "$NOSOCK" peer bless \
 run 2 "register --cancel takes no argument" --control "$NOSOCK" \
     register --cancel now
 run 2 "--account needs a value" --control "$NOSOCK" peers --account
-for c in held receive discard show decrypt; do
-	run 2 "planned command $c refused as such" --control "$NOSOCK" "$c"
-	if grep -q "planned" "$T/err"; then
-		pass "$c: says it is planned"
-	else
-		flunk "$c: says it is planned"
-	fi
-done
+ID=3f2a9c0d5e6b7a8190a1b2c3d4e5f607
+run 2 "receive without an ID" --control "$NOSOCK" receive
+if grep -q "usage: tcp2ctl receive ID" "$T/err"; then
+	pass "receive without an ID: shows its usage"
+else
+	flunk "receive without an ID: shows its usage"
+fi
+run 2 "receive with a short ID" --control "$NOSOCK" receive 3f2a
+if grep -q "malformed ID" "$T/err"; then
+	pass "a short ID: says malformed ID"
+else
+	flunk "a short ID: says malformed ID"
+fi
+run 2 "discard with a non-hex ID" --control "$NOSOCK" discard \
+    3f2a9c0d5e6b7a8190a1b2c3d4e5f60z
+run 2 "show with two IDs" --control "$NOSOCK" show "$ID" "$ID"
+run 2 "discard --strip-attachments" --control "$NOSOCK" discard "$ID" \
+    --strip-attachments
+run 2 "receive --summary" --control "$NOSOCK" receive "$ID" --summary
+run 2 "held takes no argument" --control "$NOSOCK" held "$ID"
+run 2 "decrypt takes no ID" --control "$NOSOCK" decrypt "$ID"
+run 0 "show --help exits 0" show --help
+if grep -q "usage: tcp2ctl show ID" "$T/out"; then
+	pass "show --help shows its usage"
+else
+	flunk "show --help shows its usage"
+fi
 
 # Unreachable: exit 1 with the message, for a missing socket and for a
 # socket nobody listens on.
 for args in "status" "account list" "peers --account a@example.org" \
-    "peer verify b@example.org" "register" "flows" "events"; do
+    "peer verify b@example.org" "register" "flows" "events" "held" \
+    "receive $ID" "discard $ID" "show $ID"; do
 	# shellcheck disable=SC2086
 	run 1 "unreachable daemon: $args exits 1" --control "$NOSOCK" $args
 	if grep -q "cannot reach tcp2d at $NOSOCK: " "$T/err"; then

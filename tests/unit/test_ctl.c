@@ -4,9 +4,10 @@
  * exactly as tcp2d's main loop drives it, and the clients are
  * non-blocking sockets of the same process (or forked children with
  * other credentials, when the test runs as root).  Covers framing,
- * errors, subscriptions, slow subscribers, limits, the socket file and
- * the peer credential check.
+ * errors, subscriptions, slow subscribers, limits, the socket file, the
+ * peer credential check, and descriptors passed with requests.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,6 +36,8 @@ static char dir[64];
 static char sock_path[128];
 static struct tcp2_ctl *ctl;
 static int emit_count;
+static int seen_fd[TCP2_CTL_REQ_FDS];	/* what the last "decrypt" got */
+static unsigned int seen_nfds;
 
 /* ---- the toy daemon ---- */
 
@@ -65,6 +69,36 @@ toy_handler(void *arg, const char *cmd, json_object *req, json_object *resp)
 	if (strcmp(cmd, "emit") == 0) {
 		emit_count++;
 		tcp2_ctl_event(ctl, "toy", NULL);
+		return 0;
+	}
+	if (strcmp(cmd, "decrypt") == 0) {
+		/* Echo the input descriptor's bytes, copy them to the
+		 * output one when there is one. */
+		char buf[256];
+		ssize_t n;
+		int in, out;
+
+		seen_nfds = tcp2_ctl_request_nfds(ctl);
+		in = seen_fd[0] = tcp2_ctl_request_fd(ctl, 0);
+		out = seen_fd[1] = tcp2_ctl_request_fd(ctl, 1);
+		if (in == -1) {
+			json_object_object_add(resp, "error",
+			    json_object_new_string("no input"));
+			return -1;
+		}
+		if ((n = pread(in, buf, sizeof(buf) - 1, 0)) < 0)
+			return -1;
+		buf[n] = '\0';
+		json_object_object_add(resp, "input",
+		    json_object_new_string(buf));
+		if (out != -1 && pwrite(out, buf, (size_t)n, 0) != n)
+			return -1;
+		return 0;
+	}
+	if (strcmp(cmd, "show") == 0) {
+		/* A handler that never looks at descriptors. */
+		json_object_object_add(resp, "message",
+		    json_object_new_object());
 		return 0;
 	}
 	if (strcmp(cmd, "whoami") == 0) {
@@ -769,6 +803,288 @@ test_credentials(void)
 	t_check(st.refused == st0.refused + 1, "refusal counted");
 }
 
+/* ---- descriptors ---- */
+
+/* Send buf with the n descriptors fds on the same sendmsg. */
+static int
+csend_fds(int fd, const char *buf, size_t len, const int *fds, size_t n)
+{
+	union {
+		struct cmsghdr	h;
+		char		b[CMSG_SPACE(8 * sizeof(int))];
+	} cbuf;
+	struct cmsghdr *cm;
+	struct msghdr m;
+	struct iovec iov;
+	ssize_t w;
+
+	memset(&m, 0, sizeof(m));
+	memset(&cbuf, 0, sizeof(cbuf));
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = len;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	if (n > 0) {
+		m.msg_control = cbuf.b;
+		m.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	}
+	w = sendmsg(fd, &m, MSG_NOSIGNAL);
+	if (w < 0 || (size_t)w > len)
+		return -1;
+	return csend(fd, buf + w, len - (size_t)w);
+}
+
+/* A memfd holding text. */
+static int
+memfd_with(const char *name, const char *text)
+{
+	int fd;
+
+	if ((fd = memfd_create(name, MFD_CLOEXEC)) == -1)
+		return -1;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Open descriptors of this process. */
+static int
+count_fds(void)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	(void)closedir(d);
+	return n;
+}
+
+static int
+fd_closed(int fd)
+{
+	return fd >= 0 && fcntl(fd, F_GETFD) == -1 && errno == EBADF;
+}
+
+/* Read one answer line as JSON. */
+static json_object *
+answer(int fd)
+{
+	char buf[8192];
+
+	return cline(fd, buf, sizeof(buf)) > 0 ? json_tokener_parse(buf) :
+	    NULL;
+}
+
+static void
+test_fds_reach_handler(void)
+{
+	static const char req[] = "{\"cmd\":\"decrypt\"}\n";
+	char out[64];
+	json_object *o;
+	int fd, in, outfd, base, r;
+
+	base = count_fds();
+	fd = cconnect(sock_path);
+	in = memfd_with("in", "Subject: hi\r\n\r\nbody\r\n");
+	seen_fd[0] = seen_fd[1] = -1;
+	(void)csend_fds(fd, req, strlen(req), &in, 1);
+	o = answer(fd);
+	t_check(is_ok(o) && strcmp(str_of(o, "input"),
+	    "Subject: hi\r\n\r\nbody\r\n") == 0 && seen_nfds == 1,
+	    "a descriptor reaches the handler of the request it came with");
+	json_object_put(o);
+	t_check(seen_fd[0] != in && fd_closed(seen_fd[0]),
+	    "the server's copy is closed after the handler (fd %d)",
+	    seen_fd[0]);
+	t_check(seen_fd[1] == -1, "tcp2_ctl_request_fd: -1 past the last");
+
+	/* Input and output. */
+	outfd = memfd_create("out", MFD_CLOEXEC);
+	{
+		int two[2] = { in, outfd };
+
+		(void)csend_fds(fd, req, strlen(req), two, 2);
+	}
+	o = answer(fd);
+	memset(out, 0, sizeof(out));
+	r = (int)pread(outfd, out, sizeof(out) - 1, 0);
+	t_check(is_ok(o) && seen_nfds == 2 && r > 0 &&
+	    strcmp(out, "Subject: hi\r\n\r\nbody\r\n") == 0,
+	    "two descriptors: input read, output written in order");
+	json_object_put(o);
+	t_check(fd_closed(seen_fd[0]) && fd_closed(seen_fd[1]),
+	    "both server copies closed");
+
+	/* The accessor only works inside a handler. */
+	t_check(tcp2_ctl_request_fd(ctl, 0) == -1 &&
+	    tcp2_ctl_request_nfds(ctl) == 0,
+	    "tcp2_ctl_request_fd outside a handler: -1");
+	(void)close(in);
+	(void)close(outfd);
+	(void)close(fd);
+	pump(ctl, 5);
+	t_check(count_fds() == base, "no descriptor leaked (%d, was %d)",
+	    count_fds(), base);
+}
+
+static void
+test_fds_unexpected(void)
+{
+	static const char emit[] = "{\"cmd\":\"emit\"}\n";
+	static const char show[] = "{\"cmd\":\"show\",\"id\":7}\n";
+	static const char dec[] = "{\"cmd\":\"decrypt\"}\n";
+	int fd, m[3], i, base, before;
+	json_object *o;
+
+	base = count_fds();
+	fd = cconnect(sock_path);
+	for (i = 0; i < 3; i++)
+		m[i] = memfd_with("x", "x");
+
+	before = emit_count;
+	(void)csend_fds(fd, emit, strlen(emit), m, 1);
+	o = answer(fd);
+	t_check(is_err(o, "unexpected file descriptors") &&
+	    emit_count == before, "descriptors with a command that takes "
+	    "none: error, and the command does not run");
+	json_object_put(o);
+
+	(void)csend_fds(fd, show, strlen(show), m, 1);
+	o = answer(fd);
+	t_check(is_err(o, "unexpected file descriptors") &&
+	    !json_object_object_get_ex(o, "message", NULL) &&
+	    json_object_get_int(json_object_object_get(o, "id")) == 7,
+	    "a handler that did not take the descriptors: error, its fields "
+	    "dropped, id kept");
+	json_object_put(o);
+
+	seen_nfds = 99;
+	(void)csend_fds(fd, dec, strlen(dec), m, 3);
+	o = answer(fd);
+	t_check(is_err(o, "unexpected file descriptors") && seen_nfds == 99,
+	    "3 descriptors: error before the handler");
+	json_object_put(o);
+
+	o = rpc(fd, "{\"cmd\":\"status\"}\n");
+	t_check(is_ok(o), "the connection survives unexpected descriptors");
+	json_object_put(o);
+
+	/* A command that takes descriptors, sent none. */
+	o = rpc(fd, dec);
+	t_check(is_err(o, "no input"), "decrypt without a descriptor: the "
+	    "handler's error");
+	json_object_put(o);
+
+	for (i = 0; i < 3; i++)
+		(void)close(m[i]);
+	(void)close(fd);
+	pump(ctl, 5);
+	t_check(count_fds() == base, "no descriptor leaked (%d, was %d)",
+	    count_fds(), base);
+}
+
+static void
+test_fds_pipelined(void)
+{
+	static const char echo1[] = "{\"cmd\":\"echo\",\"id\":1}\n";
+	static const char dec2[] = "{\"cmd\":\"decrypt\",\"id\":2}\n";
+	static const char dec3[] = "{\"cmd\":\"decrypt\",\"id\":3}\n";
+	static const char echo4[] = "{\"cmd\":\"echo\",\"id\":4}\n";
+	json_object *o[4];
+	int fd, a, b, i, base, good;
+
+	base = count_fds();
+	fd = cconnect(sock_path);
+	a = memfd_with("a", "first");
+	b = memfd_with("b", "second");
+	/* All four are in the socket before the server reads any: Linux
+	 * returns echo1 and dec2 from one recvmsg(). */
+	(void)csend(fd, echo1, strlen(echo1));
+	(void)csend_fds(fd, dec2, strlen(dec2), &a, 1);
+	(void)csend_fds(fd, dec3, strlen(dec3), &b, 1);
+	(void)csend(fd, echo4, strlen(echo4));
+	for (i = 0; i < 4; i++)
+		o[i] = answer(fd);
+	good = is_ok(o[0]) && is_ok(o[3]) &&
+	    strcmp(str_of(o[1], "input"), "first") == 0 &&
+	    strcmp(str_of(o[2], "input"), "second") == 0;
+	for (i = 0; i < 4; i++) {
+		if (json_object_get_int(json_object_object_get(o[i], "id")) !=
+		    i + 1)
+			good = 0;
+		json_object_put(o[i]);
+	}
+	t_check(good, "pipelined requests: each descriptor goes to the "
+	    "request it came with");
+
+	/* Only the first byte comes with the descriptor. */
+	(void)csend_fds(fd, dec2, 1, &b, 1);
+	pump(ctl, 5);
+	(void)csend(fd, dec2 + 1, strlen(dec2) - 1);
+	o[0] = answer(fd);
+	t_check(strcmp(str_of(o[0], "input"), "second") == 0,
+	    "a descriptor sent with the line's first byte only");
+	json_object_put(o[0]);
+
+	/* Two sets for one line: refused. */
+	(void)csend_fds(fd, dec2, 5, &a, 1);
+	pump(ctl, 5);
+	(void)csend_fds(fd, dec2 + 5, strlen(dec2) - 5, &b, 1);
+	o[0] = answer(fd);
+	t_check(is_err(o[0], "unexpected file descriptors"),
+	    "two descriptor sets for one line: error");
+	json_object_put(o[0]);
+
+	/* Descriptors with an unfinished line, then the client goes. */
+	(void)csend_fds(fd, dec2, 10, &a, 1);
+	pump(ctl, 5);
+	(void)close(fd);
+	(void)close(a);
+	(void)close(b);
+	for (i = 0; i < 5; i++)
+		pump(ctl, 5);
+	t_check(count_fds() == base, "no descriptor leaked, also from a "
+	    "client that left mid-line (%d, was %d)", count_fds(), base);
+}
+
+static void
+test_fd_check(void)
+{
+	int m, p[2], ro;
+
+	m = memfd_create("chk", MFD_CLOEXEC);
+	t_check(tcp2_ctl_fd_check(m, TCP2_CTL_FD_IN) == 0 &&
+	    tcp2_ctl_fd_check(m, TCP2_CTL_FD_OUT) == 0,
+	    "fd_check: a memfd is input and output");
+	ro = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	errno = 0;
+	t_check(tcp2_ctl_fd_check(ro, TCP2_CTL_FD_OUT) == -1 &&
+	    errno == EBADF, "fd_check: a read-only file is no output");
+	(void)pipe(p);
+	errno = 0;
+	t_check(tcp2_ctl_fd_check(p[0], TCP2_CTL_FD_IN) == -1 &&
+	    errno == EINVAL, "fd_check: a pipe is refused");
+	errno = 0;
+	t_check(tcp2_ctl_fd_check(99999, TCP2_CTL_FD_IN) == -1 &&
+	    errno == EBADF, "fd_check: a closed descriptor");
+	(void)close(m);
+	(void)close(ro);
+	(void)close(p[0]);
+	(void)close(p[1]);
+}
+
 int
 main(void)
 {
@@ -793,6 +1109,10 @@ main(void)
 	test_subscribe();
 	test_stuck_subscriber();
 	test_request_backpressure();
+	test_fds_reach_handler();
+	test_fds_unexpected();
+	test_fds_pipelined();
+	test_fd_check();
 	test_too_many();
 	test_socket_file();
 	test_credentials();

@@ -2,7 +2,9 @@
  * test_splice.c - the splice engine between two simulated TCP endpoints
  * over a lossy, duplicating, reordering network, with a rewriter that
  * doubles every client byte (holding each line until its end) and drops
- * '#' from the server's bytes.  Asserts both receivers get exactly the
+ * '#' from the server's bytes (or, in burst mode, passes them all on at
+ * once when a '!' comes, as the POP3 rewriter does with a message it
+ * examined whole; receivers drop what exceeds their window).  Asserts both receivers get exactly the
  * rewritten streams, every packet leaves with valid lengths and
  * checksums, both FINs complete, for IPv4 and IPv6, several seeds.
  */
@@ -23,7 +25,11 @@
 struct trw {
 	uint8_t line[24576];
 	size_t llen;
+	uint8_t *burst;		/* server bytes collected until '!' */
+	size_t blen;
 };
+
+static int burst_mode;
 
 static int
 trw_feed(void *impl, enum tcp2_dir d, const uint8_t *in, size_t n,
@@ -35,6 +41,17 @@ trw_feed(void *impl, enum tcp2_dir d, const uint8_t *in, size_t n,
 	int rc;
 
 	for (i = 0; i < n; i++) {
+		if (d == TCP2_S2C && burst_mode) {
+			if (in[i] != '#')
+				t->burst[t->blen++] = in[i];
+			if (in[i] == '!') {
+				rc = out(arg, t->burst, t->blen);
+				t->blen = 0;
+				if (rc != 0)
+					return rc;
+			}
+			continue;
+		}
 		if (d == TCP2_S2C) {
 			if (in[i] != '#' && (rc = out(arg, &in[i], 1)) != 0)
 				return rc;
@@ -86,7 +103,10 @@ trw_pass(const void *impl)
 static void
 trw_free(void *impl)
 {
-	free(impl);
+	struct trw *t = impl;
+
+	free(t->burst);
+	free(t);
 }
 
 static const struct tcp2_rw_ops trw_ops = {
@@ -117,6 +137,9 @@ struct node {
 	unsigned int mss;
 	int idle;
 	unsigned int cwnd;		/* segments in flight, 0: no limit */
+	int rto_one;			/* after an RTO, one segment until
+					 * an ACK advances (a real TCP's
+					 * cwnd of 1) */
 };
 
 /* Packets on the wire, in flight. */
@@ -128,6 +151,7 @@ struct wire {
 
 static unsigned int bad_csum, bad_len, bad_ackseq;
 static unsigned int strict_seq;	/* the network does not reorder */
+static unsigned int win_drops;	/* segments beyond the receiver's window */
 
 static uint32_t
 sum16(const uint8_t *b, size_t n, uint32_t acc)
@@ -239,8 +263,15 @@ node_tick(struct node *nd, struct wire *w)
 		if (!nd->fin_acked)
 			nd->fin_sent = 0;
 		nd->idle = 0;
+		nd->rto_one = 1;
 	}
 	lim = nd->una + (nd->peer_wnd < 65535 ? nd->peer_wnd : 65535);
+	/* After a timeout a real TCP resends only the first unacknowledged
+	 * segment and waits for its ACK: if that segment's input was held
+	 * and its made-up ACK was lost, only a new ACK on the retransmission
+	 * gets the sender going again. */
+	if (nd->rto_one && lim > nd->una + nd->mss)
+		lim = nd->una + nd->mss;
 	/* A congestion window smaller than what the rewriter holds is what
 	 * deadlocked a real transfer: keep it small here. */
 	if (nd->cwnd && lim > nd->una + (uint64_t)nd->cwnd * nd->mss)
@@ -325,6 +356,7 @@ node_recv(struct node *nd, struct wire *w, const uint8_t *b, size_t n,
 		if (a > nd->una) {
 			nd->una = a;
 			nd->idle = 0;
+			nd->rto_one = 0;
 		}
 		if (nd->nxt < nd->una)
 			nd->nxt = nd->una;
@@ -337,7 +369,10 @@ node_recv(struct node *nd, struct wire *w, const uint8_t *b, size_t n,
 	if (p.paylen == 0 && !(p.flags & (TCP2_TH_FIN | TCP2_TH_RST)) &&
 	    (int32_t)(off - (nd->rxlen + (nd->peer_fin ? 1 : 0))) < 0)
 		bad_ackseq += strict_seq;
-	if (p.paylen > 0 && off + p.paylen <= rxcap) {
+	/* A real receiver drops what lies beyond the window it offered. */
+	if (p.paylen > 0 && off + p.paylen > nd->rxlen + 65535)
+		win_drops++;
+	else if (p.paylen > 0 && off + p.paylen <= rxcap) {
 		if (off <= nd->rxlen) {
 			if (off + p.paylen > nd->rxlen) {
 				size_t k = (size_t)(nd->rxlen - off);
@@ -444,6 +479,10 @@ run(int family, unsigned int seed, double loss, double dup, size_t c2s,
 	strict_seq = loss == 0 && dup == 0;
 	gen(ctx, c2s, 0);
 	gen(stx, s2c, 1);
+	if (burst_mode) {
+		stx[s2c - 1] = '!';
+		t->burst = malloc(s2c);
+	}
 	exp_s = malloc(2 * c2s + 1);
 	exp_c = malloc(s2c + 1);
 	els = expect_c2s(ctx, c2s, exp_s);
@@ -534,11 +573,117 @@ run(int family, unsigned int seed, double loss, double dup, size_t c2s,
 	free(ctx); free(stx); free(exp_s); free(exp_c); free(cl.rx); free(sv.rx);
 }
 
+/* Build a packet of endpoint t (timestamps TSval/TSecr) into w. */
+static void
+ts_send(struct wire *w, const struct tcp2_pkt *t, uint32_t seq, uint32_t ack,
+    uint8_t flags, uint32_t tsval, uint32_t tsecr, const char *pl)
+{
+	uint8_t buf[TCP2_PKT_MAX];
+	struct tcp2_pkt q = *t;
+	long len;
+
+	q.opt[0] = q.opt[1] = 1;	/* NOP NOP TS */
+	q.opt[2] = 8;
+	q.opt[3] = 10;
+	q.opt[4] = (uint8_t)(tsval >> 24); q.opt[5] = (uint8_t)(tsval >> 16);
+	q.opt[6] = (uint8_t)(tsval >> 8); q.opt[7] = (uint8_t)tsval;
+	q.opt[8] = (uint8_t)(tsecr >> 24); q.opt[9] = (uint8_t)(tsecr >> 16);
+	q.opt[10] = (uint8_t)(tsecr >> 8); q.opt[11] = (uint8_t)tsecr;
+	q.optlen = 12;
+	len = tcp2_pkt_build(&q, seq, ack, flags, 65535, (const uint8_t *)pl,
+	    pl ? strlen(pl) : 0, buf, sizeof(buf));
+	if (len > 0)
+		wire_put(w, buf, (size_t)len);
+}
+
+/* The TSecr of a packet's timestamps option (0 if none). */
+static uint32_t
+tsecr_of(const struct tcp2_pkt *q)
+{
+	size_t i;
+
+	for (i = 0; i + 10 <= q->optlen; i++)
+		if (q->opt[i] == 8 && q->opt[i + 1] == 10)
+			return (uint32_t)q->opt[i + 6] << 24 |
+			    (uint32_t)q->opt[i + 7] << 16 |
+			    (uint32_t)q->opt[i + 8] << 8 | q->opt[i + 9];
+	return 0;
+}
+
+/*
+ * Held input is acknowledged by the engine itself: the ACK must echo the
+ * held segment's timestamp (an older echo reads as a long round trip and
+ * inflates the sender's retransmission timeout), and a retransmission of
+ * that segment - our ACK was lost - must be acknowledged again, or a
+ * sender with a window of one segment after its timeout waits for ever.
+ */
+static void
+held_ack(void)
+{
+	struct tcp2_pkt cl = { 0 }, sv, q;
+	struct wire w = { .n = 0 }, out_w = { .n = 0 };
+	struct tcp2_splice *sp;
+	struct tcp2_rw *rw;
+	struct trw *t = calloc(1, sizeof(*t));
+	uint8_t out[TCP2_PKT_MAX];
+	size_t outlen;
+	enum tcp2_sp_verdict v;
+	const uint32_t ci = 1000, si = 5000;
+	int i, k, acks[2] = { 0, 0 };
+	uint32_t echo[2] = { 0, 0 };
+	static const enum tcp2_dir dirs[] = { TCP2_C2S, TCP2_S2C, TCP2_C2S,
+	    TCP2_S2C, TCP2_C2S, TCP2_C2S };
+
+	cl.family = AF_INET;
+	memcpy(cl.src, "\x0a\x4d\x00\x02", 4);
+	memcpy(cl.dst, "\x0a\x4d\x00\x01", 4);
+	cl.sport = 40001;
+	cl.dport = 25;
+	sv = cl;
+	tcp2_pkt_reverse(&sv);
+	tcp2_rw_custom(&rw, &trw_ops, t);
+	tcp2_splice_new(&sp, rw, 1000, inject_cb, &out_w);
+	ts_send(&w, &cl, ci, 0, TCP2_TH_SYN, 100, 0, NULL);
+	ts_send(&w, &sv, si, ci + 1, TCP2_TH_SYN | TCP2_TH_ACK, 200, 100, NULL);
+	ts_send(&w, &cl, ci + 1, si + 1, TCP2_TH_ACK, 101, 200, NULL);
+	/* The server's last word (TSecr 101) is long before the client's
+	 * line without its end (TSval 5000), which the rewriter holds; then
+	 * the same segment again (TSval 9000), as after a timeout. */
+	ts_send(&w, &sv, si + 1, ci + 1, TCP2_TH_ACK, 201, 101, NULL);
+	ts_send(&w, &cl, ci + 1, si + 1, TCP2_TH_ACK | TCP2_TH_PSH, 5000, 201,
+	    "held line");
+	ts_send(&w, &cl, ci + 1, si + 1, TCP2_TH_ACK | TCP2_TH_PSH, 9000, 201,
+	    "held line");
+	for (i = 0; i < w.n; i++) {
+		out_w.n = 0;
+		t_check(tcp2_splice_packet(sp, dirs[i], w.pkt[i], w.len[i],
+		    &v, out, &outlen) == 0, "held_ack: packet %d", i);
+		for (k = 0; k < out_w.n; k++) {
+			if (i >= 4 && tcp2_pkt_parse(&q, out_w.pkt[k],
+			    out_w.len[k]) == 0 && q.dport == cl.sport &&
+			    q.ack == ci + 1 + 9) {
+				acks[i - 4]++;
+				echo[i - 4] = tsecr_of(&q);
+			}
+			free(out_w.pkt[k]);
+		}
+		free(w.pkt[i]);
+	}
+	t_check(acks[0] == 1 && echo[0] == 5000, "held input is acknowledged "
+	    "to its sender, echoing its timestamp (%d ACKs, TSecr %u)",
+	    acks[0], echo[0]);
+	t_check(acks[1] == 1 && echo[1] == 9000, "its retransmission is "
+	    "acknowledged again, echoing the new timestamp (%d ACKs, TSecr %u)",
+	    acks[1], echo[1]);
+	tcp2_splice_free(sp);
+}
+
 int
 main(void)
 {
 	unsigned int s;
 
+	held_ack();
 	run(AF_INET, 1, 0, 0, 200000, 100000, 0);
 	run(AF_INET6, 2, 0, 0, 200000, 100000, 0);
 	for (s = 10; s < 16; s++)
@@ -550,6 +695,14 @@ main(void)
 	run(AF_INET, 21, 0, 0, 150000, 20000, 6);
 	run(AF_INET6, 22, 0.03, 0.01, 150000, 20000, 6);
 	long_lines = 0;
+	/* All server output at once, twice the receiver's window and more:
+	 * only pacing by the receiver's ACKs gets it there. */
+	burst_mode = 1;
+	run(AF_INET, 31, 0, 0, 20000, 400000, 0);
+	run(AF_INET6, 33, 0.03, 0.01, 20000, 300000, 0);
+	burst_mode = 0;
+	t_check(win_drops == 0, "no segment went beyond the receiver's window "
+	    "(%u did)", win_drops);
 	t_check(bad_ackseq == 0, "no pure ACK falls below the next expected "
 	    "sequence number (%u did)", bad_ackseq);
 	t_check(bad_csum == 0 && bad_len == 0,

@@ -17,8 +17,14 @@
 #define TCP2_GENL_VERSION	1
 #define TCP2_GENL_MCGRP_EVENTS	"events"
 
-/* Packets carrying this mark (under the mask) are tcp2d's own: skipped. */
+/*
+ * Marks (under TCP2_MARK_MASK) of tcp2d's packets.  TCP2_MARK: segments
+ * tcp2d injects into captured connections, skipped.  TCP2_MARK_OWN:
+ * connections tcp2d opens itself (re-delivery of held mail); skipped, and
+ * their conntrack entry takes the mark so that the replies are skipped too.
+ */
 #define TCP2_MARK		0x7c320000U
+#define TCP2_MARK_OWN		0x7c330000U
 #define TCP2_MARK_MASK		0xffff0000U
 
 #define TCP2_ACCOUNT_MAX	256	/* with the NUL */
