@@ -53,6 +53,8 @@ struct tcp2d {
 	struct tcp2_registration reg;
 	uint8_t *pktbuf;		/* TCP2_PKT_MAX, for verdicts */
 	struct tcp2d_release rel[TCP2D_MAX_RELEASES];
+	int kmod_up;			/* kmod: tcp2.ko seen loaded */
+	uint64_t stale;			/* verdicts already logged */
 
 	uint64_t packets, dropped, resets, aborts, flows_total;
 };

@@ -249,6 +249,18 @@ out:
 	return rc;
 }
 
+int
+tcp2_kmodctl_present(void)
+{
+	struct kctl k;
+	int rc;
+
+	if ((rc = kctl_open(&k)) != 0)
+		return rc == TCP2_ENOENT ? 0 : -1;
+	kctl_close(&k);
+	return 1;
+}
+
 void
 tcp2_kmodctl_remove(void)
 {
