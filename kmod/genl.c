@@ -301,7 +301,7 @@ static int tcp2_genl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	nest = nla_nest_start(msg, TCP2_A_STATS);
 	if (!nest)
 		goto nospace;
-	for (i = TCP2_GS_QUEUED; i <= TCP2_GS_SEARCH_OVERFLOW; i++)
+	for (i = TCP2_GS_QUEUED; i <= TCP2_GS_SKIPPED_OWN; i++)
 		if (nla_put_u64_64bit(msg, i, atomic64_read(&tn->stats[i]),
 				      TCP2_GS_PAD))
 			goto nospace;

@@ -7,10 +7,14 @@
  * LOCAL_IN (server to client: source is an endpoint), IPv4 and IPv6,
  * registered in every network namespace (pernet operations).  Captured
  * packets get NF_QUEUE without the bypass flag, so with no tcp2d bound to
- * the queue the kernel drops them: capture is fail-closed.  tcp2d's own
- * packets (TCP2_MARK) are let through untouched.  The hooks run after
- * conntrack and the filter table, so the host firewall still decides
- * first.
+ * the queue the kernel drops them: capture is fail-closed.  Segments
+ * tcp2d injects (TCP2_MARK) are let through untouched, and so are the
+ * connections tcp2d opens itself (TCP2_MARK_OWN going out, copied to the
+ * conntrack entry so that the replies are known too, as the rules
+ * backend's CONNMARK rule does).  For that the module enables conntrack
+ * in every namespace (nf_ct_netns_get(), as a connmark match would).  The
+ * hooks run after conntrack and the filter table, so the host firewall
+ * still decides first.
  */
 #include <linux/module.h>
 #include <linux/netfilter.h>
@@ -23,6 +27,8 @@
 #include <net/genetlink.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netns/generic.h>
 #include <net/tcp.h>
 
@@ -146,6 +152,34 @@ static bool tcp2_clamp_mss(struct sk_buff *skb, const struct tcp2_pkt *p,
 	return false;
 }
 
+/*
+ * Whether skb belongs to a connection of tcp2d itself.  Going out, its
+ * socket's mark says so, and the mark is copied to the conntrack entry;
+ * coming in, the entry's mark says so.  Only TCP2_MARK_OWN ever sets it:
+ * a captured connection can never be exempted by its own segments.
+ */
+static bool tcp2_own(struct sk_buff *skb, bool out)
+{
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+	u32 cmark;
+
+	if (out) {
+		if ((skb->mark & TCP2_MARK_MASK) != TCP2_MARK_OWN)
+			return false;
+		if (!ct)
+			return true;
+		cmark = READ_ONCE(ct->mark);
+		if ((cmark & TCP2_MARK_MASK) != TCP2_MARK_OWN) {
+			WRITE_ONCE(ct->mark, (cmark & ~TCP2_MARK_MASK) |
+				   TCP2_MARK_OWN);
+			nf_conntrack_event_cache(IPCT_MARK, ct);
+		}
+		return true;
+	}
+	return ct && (READ_ONCE(ct->mark) & TCP2_MARK_MASK) == TCP2_MARK_OWN;
+}
+
 static unsigned int tcp2_hook(void *priv, struct sk_buff *skb,
 			      const struct nf_hook_state *state)
 {
@@ -158,6 +192,10 @@ static unsigned int tcp2_hook(void *priv, struct sk_buff *skb,
 
 	if ((skb->mark & TCP2_MARK_MASK) == TCP2_MARK) {
 		atomic64_inc(&tn->stats[TCP2_GS_SKIPPED_MARK]);
+		return NF_ACCEPT;
+	}
+	if (tcp2_own(skb, out)) {
+		atomic64_inc(&tn->stats[TCP2_GS_SKIPPED_OWN]);
 		return NF_ACCEPT;
 	}
 	if (state->pf == NFPROTO_IPV4)
@@ -189,6 +227,9 @@ static unsigned int tcp2_hook(void *priv, struct sk_buff *skb,
 	atomic64_inc(&ep->stats[out ? TCP2_EPS_PKTS_OUT : TCP2_EPS_PKTS_IN]);
 	atomic64_add(p.dlen, &ep->stats[out ? TCP2_EPS_BYTES_OUT :
 					TCP2_EPS_BYTES_IN]);
+	/* Unloading: what would be queued now could not be flushed. */
+	if (unlikely(READ_ONCE(tn->closing)))
+		return NF_DROP;
 	atomic64_inc(&tn->stats[TCP2_GS_QUEUED]);
 	/* No NF_VERDICT_FLAG_QUEUE_BYPASS: no listener, packet dropped. */
 	return NF_QUEUE_NR(cfg->queue);
@@ -224,6 +265,25 @@ static const struct nf_hook_ops tcp2_nf_ops[] = {
 	},
 };
 
+static unsigned int tcp2_noop(void *priv, struct sk_buff *skb,
+			      const struct nf_hook_state *state)
+{
+	return NF_ACCEPT;
+}
+
+/*
+ * A hook that does nothing, after ours: unregistering it makes the core
+ * drop every packet queued in the namespace while our hooks are still
+ * there (see tcp2_net_exit()).  Registered with them so that nothing
+ * needs allocating at exit.
+ */
+static const struct nf_hook_ops tcp2_flush_ops = {
+	.hook = tcp2_noop,
+	.pf = NFPROTO_IPV4,
+	.hooknum = NF_INET_LOCAL_OUT,
+	.priority = NF_IP_PRI_LAST,
+};
+
 static int __net_init tcp2_net_init(struct net *net)
 {
 	struct tcp2_net *tn = tcp2_pernet(net);
@@ -238,24 +298,49 @@ static int __net_init tcp2_net_init(struct net *net)
 	if (!cfg)
 		return -ENOMEM;
 	RCU_INIT_POINTER(tn->cfg, cfg);
+	err = nf_ct_netns_get(net, NFPROTO_INET);
+	if (err)
+		goto out_cfg;
 	err = nf_register_net_hooks(net, tcp2_nf_ops, ARRAY_SIZE(tcp2_nf_ops));
-	if (err) {
-		RCU_INIT_POINTER(tn->cfg, NULL);
-		kfree(cfg);
-	}
+	if (err)
+		goto out_ct;
+	err = nf_register_net_hook(net, &tcp2_flush_ops);
+	if (err)
+		goto out_hooks;
+	return 0;
+out_hooks:
+	nf_unregister_net_hooks(net, tcp2_nf_ops, ARRAY_SIZE(tcp2_nf_ops));
+	synchronize_net();	/* a hook may be reading cfg */
+out_ct:
+	nf_ct_netns_put(net, NFPROTO_INET);
+out_cfg:
+	RCU_INIT_POINTER(tn->cfg, NULL);
+	kfree(cfg);
 	return err;
 }
 
 /*
- * Unhook, then wait until no hook runs any more before freeing what the
- * hooks read.  Packets of ours still waiting in an NFQUEUE are dropped by
- * the netfilter core when the hooks go (nf_queue_nf_hook_drop()).
+ * Packets of ours waiting in an NFQUEUE must be dropped while our hooks
+ * are still there.  The core drops every queued packet of the namespace
+ * whenever a hook is unregistered (nf_queue_nf_hook_drop()), but after
+ * the hook array has shrunk: for a packet queued by the hook just removed
+ * the saved hook index may then point past the end, and nf_reinject()
+ * warns.  So: stop queueing, wait for every hook run (the enqueue happens
+ * within it), unregister the no-op hook (the core drops what is queued,
+ * our hooks still in place), wait for verdicts in flight (under RCU);
+ * then unhook, and wait until no hook runs any more before freeing what
+ * the hooks read.
  */
 static void __net_exit tcp2_net_exit(struct net *net)
 {
 	struct tcp2_net *tn = tcp2_pernet(net);
 
+	WRITE_ONCE(tn->closing, true);
+	synchronize_net();
+	nf_unregister_net_hook(net, &tcp2_flush_ops);
+	synchronize_net();
 	nf_unregister_net_hooks(net, tcp2_nf_ops, ARRAY_SIZE(tcp2_nf_ops));
+	nf_ct_netns_put(net, NFPROTO_INET);
 	synchronize_net();
 	tcp2_ep_flush(tn);
 	kfree_rcu(rcu_dereference_protected(tn->cfg, true), rcu);

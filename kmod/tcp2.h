@@ -69,6 +69,7 @@ struct tcp2_net {
 	spinlock_t search_lock;		/* search[] */
 	struct tcp2_search_slot search[TCP2_SEARCH_SLOTS];
 	struct net *net;
+	bool closing;			/* hooks going: queue nothing more */
 };
 
 /* A parsed TCP packet, as the hooks see it. */

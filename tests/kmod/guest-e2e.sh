@@ -2,8 +2,10 @@
 # guest, tcp2.ko loaded: the core scenario of tests/e2e/t_e2e_live.sh with
 # tcp2d --backend kmod (registration, key exchange, an encrypted mail A->B
 # byte-identical at Bob, nothing in clear on the wire or in the server's
-# Maildir), then rmmod while a mail is being sent and tcp2d is stopped
-# with packets waiting in its queue.  Uses check/ok/nok, $K, $KO, $FB.
+# Maildir), tcp2d's own connections (TCP2_MARK_OWN) not captured either
+# way, then rmmod while a mail is being sent and tcp2d is stopped with
+# packets waiting in its queue (tcp2d keeps running), and insmod again
+# (tcp2d fills the new table).  Uses check/ok/nok, $K, $KO, $FB.
 
 TCP2_BUILD=$FB
 TCP2_BIN=$TOP/$FB/bin
@@ -106,6 +108,36 @@ world_exec a "$K" stats | sed 's/^/# a: /'
 check "tcp2.ko counted Alice's SMTP bytes" \
     test "$(ep_bytes a 10.77.0.1 25)" -gt 1000000
 
+# --- tcp2d's own connections: a socket marked TCP2_MARK_OWN (as the
+# re-delivery of held mail is) marks its conntrack entry, so that neither
+# direction is captured: with tcp2d stopped it still gets the greeting.
+# Unmarked, or marked TCP2_MARK (injected segments: skipped going out,
+# never marking the connection), the replies wait in the stopped queue.
+GREET='
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, 36, int(sys.argv[1], 0))  # SO_MARK
+s.settimeout(5)
+try:
+    s.connect(("10.77.0.1", 25))
+    sys.exit(0 if s.recv(4) == b"220 " else 1)
+except OSError:
+    sys.exit(1)
+'
+own0=$(world_exec a "$K" stats | tr ' ' '\n' | sed -n 's/^skipped_own=//p')
+kill -STOP "$(cat "$WORLD_DIR/tcp2-t2a/pid")"
+check "tcp2d stopped: a connection marked TCP2_MARK_OWN gets the greeting" \
+    world_exec a python3 -c "$GREET" 0x7c330000
+check "  ...an unmarked one gets nothing (captured, fail-closed)" \
+    not world_exec a python3 -c "$GREET" 0
+check "  ...nor one marked TCP2_MARK (its replies are captured)" \
+    not world_exec a python3 -c "$GREET" 0x7c320000
+kill -CONT "$(cat "$WORLD_DIR/tcp2-t2a/pid")"
+world_exec a "$K" stats | sed 's/^/# a: /'
+check "tcp2.ko counted the own connection's packets both ways" \
+    test "$(world_exec a "$K" stats | tr ' ' '\n' |
+    sed -n 's/^skipped_own=//p')" -ge $((own0 + 4))
+
 # --- rmmod under load: a mail on its way, tcp2d stopped so that packets
 # wait in its queue, then the module goes.
 BIG=4000000 mkmail "$T/load.eml" alice@example.org bob@example.org "load" big load
@@ -130,6 +162,30 @@ kill "$SPID" 2>/dev/null
 wait "$SPID" 2>/dev/null
 check "tcp2d on Alice's host survived the module going" \
     kill -0 "$(cat "$WORLD_DIR/tcp2-t2a/pid")"
+# log_has HOST TEXT [SECONDS]: tcp2d's log of HOST says TEXT, in time
+log_has() {
+	_i=0
+	until tcp2d_log "$1" | grep -q "$2"; do
+		[ $_i -ge $((${3:-10} * 10)) ] && return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+check "  ...and said the module went" log_has a "tcp2.ko is gone"
+check "insmod again with tcp2d running" insmod "$KO"
+check "  ...tcp2d said the module is back" log_has a "tcp2.ko is back" 10
+# tab_has HOST: HOST's table has its account's SMTP server again
+tab_has() {
+	_i=0
+	until world_exec "$1" "$K" list | grep -q "^inet 10.77.0.1 25 smtp"; do
+		[ $_i -ge 100 ] && return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+check "  ...and filled the new module's table in Alice's namespace" tab_has a
+check "  ...and Bob's in his" tab_has b
+world_exec a "$K" list | sed 's/^/# a: /'
 tcp2d_stop a
 tcp2d_stop b
 if [ "$fail" -ne 0 ]; then
@@ -140,4 +196,3 @@ if [ "$fail" -ne 0 ]; then
 fi
 world_down
 rm -rf "$T"
-check "insmod after the e2e part" insmod "$KO"

@@ -24,6 +24,10 @@ stat_of() { "$K" stats | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 echo "# guest kernel $(uname -r), $(nproc) CPUs"
 busybox modprobe nfnetlink_queue || nok "modprobe nfnetlink_queue"
+# tcp2.ko needs nf_conntrack (insmod does not load what a module needs);
+# that needs libcrc32c, whose softdep crc32c busybox does not follow.
+busybox modprobe crc32c_generic || nok "modprobe crc32c_generic"
+busybox modprobe nf_conntrack || nok "modprobe nf_conntrack"
 busybox modprobe veth || nok "modprobe veth"
 busybox modprobe bridge || nok "modprobe bridge"
 sysctl -qw kernel.panic_on_warn=0

@@ -180,7 +180,7 @@ print_stats(struct nl_msg *m, void *arg)
 {
 	static const char *sn[] = { "", "queued", "skipped_mark",
 	    "mss_clamped", "search_tracked", "search_found",
-	    "search_overflow" };
+	    "search_overflow", "skipped_own" };
 	struct nlattr *tb[TCP2_A_MAX + 1], *st[TCP2_GS_MAX + 1];
 	int i;
 
@@ -191,7 +191,7 @@ print_stats(struct nl_msg *m, void *arg)
 		printf("endpoints=%u", nla_get_u32(tb[TCP2_A_ENDPOINTS]));
 	if (tb[TCP2_A_STATS] && nla_parse_nested(st, TCP2_GS_MAX,
 	    tb[TCP2_A_STATS], NULL) == 0)
-		for (i = TCP2_GS_QUEUED; i <= TCP2_GS_SEARCH_OVERFLOW; i++)
+		for (i = TCP2_GS_QUEUED; i <= TCP2_GS_SKIPPED_OWN; i++)
 			if (st[i])
 				printf(" %s=%llu", sn[i], (unsigned long long)
 				    nla_get_u64(st[i]));

@@ -119,6 +119,7 @@ enum tcp2_global_stats {
 	TCP2_GS_SEARCH_TRACKED,	/* candidate sessions watched */
 	TCP2_GS_SEARCH_FOUND,	/* sessions reported on "events" */
 	TCP2_GS_SEARCH_OVERFLOW, /* candidates not watched: table full */
+	TCP2_GS_SKIPPED_OWN,	/* packets of tcp2d's own connections */
 	TCP2_GS_PAD,
 	__TCP2_GS_MAX,
 };
