@@ -89,7 +89,12 @@ busybox depmod -b "$I" "$KVER" || { nok "depmod of the initramfs"; exit 1; }
 (cd "$I" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$T/initrd.gz" ||
 	{ nok "initramfs"; exit 1; }
 
-# --- Boot.
+# --- Boot.  The guest's root is this host's / under an overlay, which
+# must not change underneath: no e2e world on the host meanwhile (it
+# rewrites /etc/netns, /etc/postfix), so hold the world lock.
+. "$TOP/tests/e2e/world.sh"
+_world_lock || { nok "the e2e world lock (the guest needs the host quiet)"; exit 1; }
+trap '_world_lock_op release; rm -rf "$T"' EXIT INT TERM
 OUT=$T/out
 mkdir -p "$OUT"
 CONSOLE=$LOGDIR/kmod-console.log
@@ -106,6 +111,7 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -machine q35 -cpu max \
     -device virtio-9p-pci,fsdev=fsres,mount_tag=results \
     -device virtio-rng-pci >"$T/qemu.log" 2>&1
 qrc=$?
+_world_lock_op release
 echo "# guest ran $(($(date +%s) - start)) s, qemu status $qrc"
 cp "$OUT/guest.log" "$LOGDIR/kmod-guest.log" 2>/dev/null
 cp "$OUT/dmesg.log" "$LOGDIR/kmod-dmesg.log" 2>/dev/null
