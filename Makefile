@@ -8,24 +8,27 @@
 #                   leaves it up.  make demo-offline: the same on files
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each
 #   make bench      benchmarks, printed as ratios against baselines of the same run
+#   make kmod       kmod/tcp2.ko against KDIR (W=1, C=1 are passed to Kbuild)
 #
 #   make install    binaries, systemd unit, config, man pages, DKMS source;
 #                   make uninstall removes them (see docs/INSTALL.md)
 #
-# Variables: BUILD (output dir), SAN=1 (sanitizers), CC, FUZZ_SECONDS, KEEP;
+# Variables: BUILD (output dir), SAN=1 (sanitizers), CC, FUZZ_SECONDS, KEEP,
+# KDIR (kernel build tree: the running kernel's, else the newest Debian
+# /usr/src/linux-headers-*-amd64; empty when there are none);
 # for install: DESTDIR, PREFIX (default /usr/local; packages use /usr).
 
 BUILD	?= build
 SAN	?= 0
 CC	?= cc
 
-PKGS	:= libgcrypt json-c libmnl libnetfilter_queue
+PKGS	:= libgcrypt json-c libmnl libnetfilter_queue libnl-genl-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgcrypt -lgpg-error -ljson-c)
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wvla
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Idaemon/core -Idaemon/net
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Iinclude/uapi -Idaemon/core -Idaemon/net
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(PKG_CFLAGS)
 LDLIBS	+= $(PKG_LIBS) -pthread
@@ -57,7 +60,7 @@ TCP2D_OBJ := $(BUILD)/obj/daemon/tcp2d.o $(BUILD)/obj/daemon/tcp2d_ctl.o \
 	     $(BUILD)/obj/daemon/ctl/ctl.o $(BUILD)/obj/daemon/config.o
 
 .PHONY: all gui userspace check test-build fuzz bench demo demo-offline clean deps kmod
-.PHONY: install uninstall
+.PHONY: kmod-tools install uninstall
 
 BINS += $(BUILD)/bin/tcp2ctl
 
@@ -74,9 +77,17 @@ ifeq ($(HAVE_GUI),1)
 BINS += $(BUILD)/bin/tcp2-tray
 endif
 
-all: userspace
+KDIR	?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+	   $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1))
+
+all: userspace $(if $(KDIR),kmod)
 
 userspace: $(BINS)
+
+# Kbuild writes its objects beside the sources in kmod/.
+kmod:
+	@test -n '$(KDIR)' || { echo 'make kmod: no kernel headers (KDIR)' >&2; exit 1; }
+	$(MAKE) -C '$(KDIR)' M='$(CURDIR)' modules
 
 $(GUI_OBJ): CFLAGS += $(GUI_CFLAGS)
 
@@ -145,13 +156,20 @@ $(BUILD)/tests/reorder: $(BUILD)/obj/tests/e2e/reorder.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-test-build: $(BINS) $(TEST_BIN) $(CTL_ECHO) $(BUILD)/tests/reorder
+test-build: $(BINS) $(TEST_BIN) $(CTL_ECHO) $(BUILD)/tests/reorder kmod-tools
+
+# The genetlink test tool of tests/kmod (run inside the QEMU guest).
+kmod-tools: $(BUILD)/tests/tcp2kctl
+
+$(BUILD)/tests/tcp2kctl: $(BUILD)/obj/tests/kmod/tcp2kctl.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The test run uses its own sanitizer build so that `make` stays fast.
 check:
 	@scripts/install-deps.sh
 	$(MAKE) --no-print-directory BUILD=build/san SAN=1 test-build
-	$(MAKE) --no-print-directory BUILD=build userspace
+	$(MAKE) --no-print-directory BUILD=build userspace kmod-tools
 	@TCP2_BUILD=build/san TCP2_FAST_BUILD=build tests/run
 
 demo: userspace
@@ -258,5 +276,6 @@ uninstall:
 
 clean:
 	rm -rf build
+	$(if $(KDIR),$(MAKE) -C '$(KDIR)' M='$(CURDIR)' clean)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

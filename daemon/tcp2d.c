@@ -25,6 +25,7 @@
 #include "crypto.h"
 #include "error.h"
 #include "pkt.h"
+#include "kmodctl.h"
 #include "rules.h"
 #include "splice.h"
 #include "tcp2d.h"
@@ -105,9 +106,10 @@ tcp2d_reload(struct tcp2d *d)
 			tcp2d_log(d, 0, "installing the capture rules failed");
 		return rc;
 	}
-	tcp2d_log(d, 0, "backend %s: not available in this build",
-	    d->backend);
-	return TCP2_EINVAL;
+	rc = tcp2_kmodctl_install(d->eps, d->neps, d->qnum);
+	if (rc != 0)
+		tcp2d_log(d, 0, "installing the endpoints in tcp2.ko failed");
+	return rc;
 }
 
 /* ---- packets ---- */
@@ -304,6 +306,48 @@ flow_gone(void *arg, const struct tcp2_flow *f)
 
 /* ---- main loop ---- */
 
+/*
+ * kmod: tcp2.ko may be unloaded under us.  Then nothing is captured any
+ * more (and the kernel dropped what waited in our queue): there is nothing
+ * to do but say so and wait.  When it is loaded again its table is empty:
+ * fill it again, as at start.  Until then (at most a second) the module
+ * captures nothing.
+ */
+static void
+kmod_watch(struct tcp2d *d)
+{
+	int up;
+
+	if (strcmp(d->backend, "kmod") != 0)
+		return;
+	up = tcp2_kmodctl_present();
+	if (up < 0 || up == d->kmod_up)
+		return;
+	d->kmod_up = up;
+	if (!up) {
+		tcp2d_log(d, 0, "tcp2.ko is gone: nothing is captured until "
+		    "it is loaded again");
+		return;
+	}
+	tcp2d_log(d, 0, "tcp2.ko is back: installing the endpoints again");
+	if (tcp2d_reload(d) != 0)
+		d->kmod_up = 0;		/* try again in a second */
+}
+
+/* Verdicts for packets the kernel had dropped (their hook went away). */
+static void
+stale_watch(struct tcp2d *d)
+{
+	uint64_t n = tcp2_nfq_stale(d->nfq);
+
+	if (n == d->stale)
+		return;
+	tcp2d_log(d, 0, "%llu verdicts for packets the kernel had already "
+	    "dropped (a capture hook went away)",
+	    (unsigned long long)(n - d->stale));
+	d->stale = n;
+}
+
 static int
 loop(struct tcp2d *d)
 {
@@ -340,6 +384,8 @@ loop(struct tcp2d *d)
 		if (time(NULL) != last_gc) {
 			last_gc = time(NULL);
 			tcp2_flows_gc(d->flows, last_gc, flow_gone, d);
+			kmod_watch(d);
+			stale_watch(d);
 		}
 		if (time(NULL) >= last_tick + 60) {
 			last_tick = time(NULL);
@@ -517,8 +563,11 @@ main(int argc, char **argv)
 	}
 	if (tcp2d_ctl_open(&d) != 0)
 		goto out_nfq;
-	if (tcp2d_reload(&d) != 0 && d.neps > 0)
+	/* kmod: no module, no capture at all; refuse to start */
+	if (tcp2d_reload(&d) != 0 && (d.neps > 0 ||
+	    strcmp(d.backend, "kmod") == 0))
 		goto out_rules;
+	d.kmod_up = 1;
 	if (!fg && daemon(0, 1) != 0) {
 		tcp2d_log(&d, 0, "daemon: %s", strerror(errno));
 		goto out_rules;
@@ -531,6 +580,8 @@ main(int argc, char **argv)
 out_rules:
 	if (strcmp(d.backend, "rules") == 0)
 		tcp2_rules_remove();
+	else
+		tcp2_kmodctl_remove();
 	tcp2d_release_stop(&d);
 	tcp2d_ctl_close(&d);
 out_nfq:

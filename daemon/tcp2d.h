@@ -55,6 +55,8 @@ struct tcp2d {
 	uint8_t *pktbuf;		/* TCP2_PKT_MAX, for verdicts */
 	struct tcp2d_release rel[TCP2D_MAX_RELEASES];
 	struct tcp2_rw_budget examine;	/* mail examined whole, all flows */
+	int kmod_up;			/* kmod: tcp2.ko seen loaded */
+	uint64_t stale;			/* verdicts already logged */
 
 	uint64_t packets, dropped, resets, aborts, flows_total;
 };

@@ -9,6 +9,7 @@ libgcrypt20-dev libjson-c-dev libmnl-dev libnl-genl-3-dev libnetfilter-queue-dev
 python3-cryptography-vectors libpython3.11-testsuite age gnupg
 iproute2 iptables procps python3 curl postfix dovecot-core dovecot-pop3d
 swaks libio-socket-inet6-perl s-nail fetchmail tshark faketime
+linux-headers-amd64 qemu-system-x86 busybox-static cpio sparse
 libgtk-3-dev libayatana-appindicator3-dev
 xvfb xauth dbus dbus-x11 at-spi2-core python3-dogtail gir1.2-atspi-2.0 imagemagick dunst"
 

@@ -9,9 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TCP2_MARK	0x7c320000u	/* packets of tcp2d itself */
-#define TCP2_MARK_OWN	0x7c330000u	/* tcp2d's own connections */
-#define TCP2_MARK_MASK	0xffff0000u
+/*
+ * TCP2_MARK (packets of tcp2d itself), TCP2_MARK_OWN (tcp2d's own
+ * connections), TCP2_MARK_MASK: shared with tcp2.ko.
+ */
+#include <linux/tcp2.h>
 
 struct tcp2_inject;
 

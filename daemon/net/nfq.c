@@ -26,6 +26,7 @@ struct tcp2_nfq {
 	char *buf;		/* receive buffer */
 	char *vbuf;		/* verdict message buffer */
 	uint64_t overruns;
+	uint64_t stale;		/* verdicts for packets no longer queued */
 	tcp2_nfq_fn fn;
 	void *arg;
 };
@@ -125,9 +126,39 @@ nfq_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * Verdicts are sent without NLM_F_ACK, so an error message is the only
+ * answer.  ENOENT: the packet is not in the queue any more: the kernel
+ * dropped every queued packet when a netfilter hook went away (an
+ * iptables rule change, tcp2.ko unloaded).  Nothing to do for it, and the
+ * messages after this one in the buffer must still be read.
+ */
+static int
+nfq_err_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct tcp2_nfq *q = data;
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (e->error == 0)
+		return MNL_CB_OK;
+	if (e->error == -ENOENT) {
+		q->stale++;
+		return MNL_CB_OK;
+	}
+	errno = -e->error;
+	return MNL_CB_ERROR;
+}
+
 int
 tcp2_nfq_recv(struct tcp2_nfq *q, tcp2_nfq_fn fn, void *arg)
 {
+	static mnl_cb_t ctl_cb[NLMSG_MIN_TYPE] = {	/* libmnl: not const */
+		[NLMSG_ERROR] = nfq_err_cb,
+	};
 	ssize_t n;
 	int count = 0;
 
@@ -146,8 +177,8 @@ tcp2_nfq_recv(struct tcp2_nfq *q, tcp2_nfq_fn fn, void *arg)
 				continue;
 			return TCP2_EIO;
 		}
-		if (mnl_cb_run(q->buf, (size_t)n, 0, q->portid, nfq_cb, q) < 0 &&
-		    errno != EINTR)
+		if (mnl_cb_run2(q->buf, (size_t)n, 0, q->portid, nfq_cb, q,
+		    ctl_cb, NLMSG_MIN_TYPE) < 0 && errno != EINTR)
 			return TCP2_EIO;
 		count++;
 	}
@@ -189,6 +220,12 @@ uint64_t
 tcp2_nfq_overruns(const struct tcp2_nfq *q)
 {
 	return q->overruns;
+}
+
+uint64_t
+tcp2_nfq_stale(const struct tcp2_nfq *q)
+{
+	return q->stale;
 }
 
 void

@@ -28,7 +28,8 @@ int tcp2_nfq_fd(const struct tcp2_nfq *q);
 
 /* Read what is pending (non-blocking) and call fn per packet.  Returns
  * the number of packets, or TCP2_EIO.  ENOBUFS (the kernel dropped
- * messages) is counted, not fatal. */
+ * messages) is counted, not fatal; so is ENOENT in answer to a verdict
+ * (the kernel had dropped the packet: its hook went away). */
 int tcp2_nfq_recv(struct tcp2_nfq *q, tcp2_nfq_fn fn, void *arg);
 
 /* Verdicts: accept as is, drop, or accept the given replacement packet. */
@@ -38,6 +39,8 @@ int tcp2_nfq_replace(struct tcp2_nfq *q, uint32_t id, const uint8_t *pkt,
     size_t len);
 
 uint64_t tcp2_nfq_overruns(const struct tcp2_nfq *q);
+/* Verdicts the kernel answered with ENOENT (packet no longer queued). */
+uint64_t tcp2_nfq_stale(const struct tcp2_nfq *q);
 
 void tcp2_nfq_close(struct tcp2_nfq *q);
 
