@@ -49,8 +49,23 @@ mount -t devtmpfs dev /newroot/dev
 mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs shm /newroot/dev/shm
+# The source tree may itself lie under /tmp or /run (a CI clone): keep the
+# overlay's view of it visible through the guest's own tmpfs there.
+repo=${args%% *}
+keep=
+case $repo in
+/tmp/* | /run/*)
+	mkdir -p /keep
+	mount --bind "/newroot$repo" /keep || fail "bind $repo"
+	keep=1
+	;;
+esac
 mount -t tmpfs run /newroot/run
 mount -t tmpfs tmp /newroot/tmp
+if [ -n "$keep" ]; then
+	mkdir -p "/newroot$repo"
+	mount --bind /keep "/newroot$repo" || fail "bind $repo back"
+fi
 mount -t tmpfs lmod /newroot/lib/modules
 mkdir -p "/newroot/lib/modules/$(uname -r)"
 mount --bind "/newroot$modules" "/newroot/lib/modules/$(uname -r)" ||
