@@ -1614,17 +1614,20 @@ released(struct tcp2_pop3 *s)
 	const char *p = s->mbuf;
 	size_t n = s->mlen, used, off;
 	char id[TCP2_HELD_ID_LEN];
+	int found = 0;
 
 	if (a == NULL || s->cur.truncate)
 		return 0;
 	while (tcp2_hdr_next(p, n, 1, &f, &used) == TCP2_HDR_FIELD) {
-		if (tcp2_hdr_is(&f, TCP2_HOLD_TOKEN_FIELD))
+		if (tcp2_hdr_is(&f, TCP2_HOLD_TOKEN_FIELD)) {
+			found = 1;
 			break;
+		}
 		p += used;
 		n -= used;
 	}
-	if (n == 0 || !tcp2_hdr_is(&f, TCP2_HOLD_TOKEN_FIELD) ||
-	    tcp2_hold_token_check(a->ed_sec, f.value, f.valuelen, id) != 0)
+	if (!found || tcp2_hold_token_check(a->ed_sec, f.value, f.valuelen,
+	    id) != 0)
 		return 0;
 	hq_stop(s);
 	if (tcp2_quarantine_get(tcp2_state_store(s->env.state), id, &h) == 0 &&
