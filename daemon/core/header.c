@@ -92,6 +92,24 @@ tcp2_hdr_is(const struct tcp2_hdr_field *f, const char *name)
 	return f->namelen == n && strncasecmp(f->name, name, n) == 0;
 }
 
+int
+tcp2_hdr_find(const char *buf, size_t len, const char *name,
+    struct tcp2_hdr_field *f, size_t *off)
+{
+	size_t pos = 0, used;
+
+	while (tcp2_hdr_next(buf + pos, len - pos, 1, f, &used) ==
+	    TCP2_HDR_FIELD) {
+		if (tcp2_hdr_is(f, name)) {
+			if (off != NULL)
+				*off = pos;
+			return 1;
+		}
+		pos += used;
+	}
+	return 0;
+}
+
 /* Skip a quoted string or a (nested) comment starting at v[i]. */
 static size_t
 skip_special(const char *v, size_t len, size_t i)

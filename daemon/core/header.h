@@ -41,6 +41,15 @@ enum tcp2_hdr_status tcp2_hdr_next(const char *buf, size_t len, int at_eof,
 int tcp2_hdr_is(const struct tcp2_hdr_field *f, const char *name);
 
 /*
+ * The first field called name in the complete header block buf[0..len)
+ * (the fields before its blank line, or all of buf).  1 with *f set, and
+ * *off (when not NULL) the offset of the field in buf; 0 when there is
+ * none.  The field's raw text is buf[*off .. *off + f->rawlen).
+ */
+int tcp2_hdr_find(const char *buf, size_t len, const char *name,
+    struct tcp2_hdr_field *f, size_t *off);
+
+/*
  * The first mailbox of an address-list value ("Name <a@b>", "a@b (c)"),
  * lower-cased, into out[TCP2_ADDR_MAX].  0, or TCP2_EFORMAT when there is
  * no addr-spec or it is too long.

@@ -229,18 +229,11 @@ static void
 mail_from(const char *mail, size_t len, char *out)
 {
 	struct tcp2_hdr_field f;
-	size_t used;
 
 	out[0] = '\0';
-	while (tcp2_hdr_next(mail, len, 1, &f, &used) == TCP2_HDR_FIELD) {
-		if (tcp2_hdr_is(&f, "From")) {
-			if (tcp2_hdr_addr(f.value, f.valuelen, out) != 0)
-				out[0] = '\0';
-			return;
-		}
-		mail += used;
-		len -= used;
-	}
+	if (tcp2_hdr_find(mail, len, "From", &f, NULL) &&
+	    tcp2_hdr_addr(f.value, f.valuelen, out) != 0)
+		out[0] = '\0';
 }
 
 int
@@ -342,24 +335,19 @@ int
 tcp2_keyx_is_keyx_mail(const char *buf, size_t len)
 {
 	struct tcp2_hdr_field f;
-	size_t used, vl;
+	size_t vl;
 	const char *v;
 
-	while (tcp2_hdr_next(buf, len, 1, &f, &used) == TCP2_HDR_FIELD) {
-		if (tcp2_hdr_is(&f, "Subject")) {
-			v = f.value;
-			vl = f.valuelen;
-			while (vl > 0 && (*v == ' ' || *v == '\t')) {
-				v++;
-				vl--;
-			}
-			while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
-				vl--;
-			return vl == strlen(TCP2_KEYX_SUBJECT) &&
-			    strncasecmp(v, TCP2_KEYX_SUBJECT, vl) == 0;
-		}
-		buf += used;
-		len -= used;
+	if (!tcp2_hdr_find(buf, len, "Subject", &f, NULL))
+		return 0;
+	v = f.value;
+	vl = f.valuelen;
+	while (vl > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		vl--;
 	}
-	return 0;
+	while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+		vl--;
+	return vl == strlen(TCP2_KEYX_SUBJECT) &&
+	    strncasecmp(v, TCP2_KEYX_SUBJECT, vl) == 0;
 }

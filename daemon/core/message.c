@@ -89,15 +89,8 @@ tcp2_msg_is_encrypted(const char *buf, size_t len)
 {
 	struct tcp2_hdr_field f;
 	char proto[64];
-	size_t used;
 
-	while (tcp2_hdr_next(buf, len, 1, &f, &used) == TCP2_HDR_FIELD) {
-		if (tcp2_hdr_is(&f, "Content-Type"))
-			return tcp2_hdr_param(f.value, f.valuelen, "protocol",
-			    proto, sizeof(proto)) == 0 &&
-			    strcasecmp(proto, MSG_PROTOCOL) == 0;
-		buf += used;
-		len -= used;
-	}
-	return 0;
+	return tcp2_hdr_find(buf, len, "Content-Type", &f, NULL) &&
+	    tcp2_hdr_param(f.value, f.valuelen, "protocol", proto,
+	    sizeof(proto)) == 0 && strcasecmp(proto, MSG_PROTOCOL) == 0;
 }

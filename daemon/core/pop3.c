@@ -983,31 +983,23 @@ msg_id(const char *h, size_t len, uint8_t id[TCP2_MSG_SALT_LEN])
 	static const char pfx[] = "=_tcp2_";
 	struct tcp2_hdr_field f;
 	uint8_t dg[TCP2_SHA256_LEN];
-	const char *p = h;
-	size_t n = len, used, i;
+	size_t i;
 	char b[80];
 
-	while (tcp2_hdr_next(p, n, 1, &f, &used) == TCP2_HDR_FIELD) {
-		if (tcp2_hdr_is(&f, "Content-Type")) {
-			if (tcp2_hdr_param(f.value, f.valuelen, "boundary", b,
-			    sizeof(b)) != 0 || strlen(b) != sizeof(pfx) - 1 +
-			    2 * TCP2_MSG_SALT_LEN ||
-			    strncmp(b, pfx, sizeof(pfx) - 1) != 0)
-				break;
-			for (i = 0; i < TCP2_MSG_SALT_LEN; i++) {
-				int hi = unhex(b[sizeof(pfx) - 1 + 2 * i]);
-				int lo = unhex(b[sizeof(pfx) + 2 * i]);
+	if (tcp2_hdr_find(h, len, "Content-Type", &f, NULL) &&
+	    tcp2_hdr_param(f.value, f.valuelen, "boundary", b,
+	    sizeof(b)) == 0 && strlen(b) == sizeof(pfx) - 1 +
+	    2 * TCP2_MSG_SALT_LEN && strncmp(b, pfx, sizeof(pfx) - 1) == 0) {
+		for (i = 0; i < TCP2_MSG_SALT_LEN; i++) {
+			int hi = unhex(b[sizeof(pfx) - 1 + 2 * i]);
+			int lo = unhex(b[sizeof(pfx) + 2 * i]);
 
-				if (hi < 0 || lo < 0)
-					break;
-				id[i] = (uint8_t)(hi << 4 | lo);
-			}
-			if (i == TCP2_MSG_SALT_LEN)
-				return;
-			break;
+			if (hi < 0 || lo < 0)
+				break;
+			id[i] = (uint8_t)(hi << 4 | lo);
 		}
-		p += used;
-		n -= used;
+		if (i == TCP2_MSG_SALT_LEN)
+			return;
 	}
 	tcp2_sha256(dg, h, len);
 	memcpy(id, dg, TCP2_MSG_SALT_LEN);
@@ -1611,23 +1603,12 @@ released(struct tcp2_pop3 *s)
 	const struct tcp2_account *a = hq_account(s);
 	struct tcp2_hdr_field f;
 	struct tcp2_held h;
-	const char *p = s->mbuf;
-	size_t n = s->mlen, used, off;
+	size_t off;
 	char id[TCP2_HELD_ID_LEN];
-	int found = 0;
 
-	if (a == NULL || s->cur.truncate)
-		return 0;
-	while (tcp2_hdr_next(p, n, 1, &f, &used) == TCP2_HDR_FIELD) {
-		if (tcp2_hdr_is(&f, TCP2_HOLD_TOKEN_FIELD)) {
-			found = 1;
-			break;
-		}
-		p += used;
-		n -= used;
-	}
-	if (!found || tcp2_hold_token_check(a->ed_sec, f.value, f.valuelen,
-	    id) != 0)
+	if (a == NULL || s->cur.truncate ||
+	    !tcp2_hdr_find(s->mbuf, s->mlen, TCP2_HOLD_TOKEN_FIELD, &f, &off) ||
+	    tcp2_hold_token_check(a->ed_sec, f.value, f.valuelen, id) != 0)
 		return 0;
 	hq_stop(s);
 	if (tcp2_quarantine_get(tcp2_state_store(s->env.state), id, &h) == 0 &&
@@ -1640,10 +1621,10 @@ released(struct tcp2_pop3 *s)
 		return 1;
 	}
 	/* Remove the field; the rest is decided as usual. */
-	off = (size_t)(p - s->mbuf);
-	memmove(s->mbuf + off, s->mbuf + off + used, s->mlen - off - used);
-	s->mlen -= used;
-	s->mline -= used;
+	memmove(s->mbuf + off, s->mbuf + off + f.rawlen, s->mlen - off -
+	    f.rawlen);
+	s->mlen -= f.rawlen;
+	s->mline -= f.rawlen;
 	if (a->hold.keep_ciphertext)
 		return to_raw(s, NULL, 0) ? -1 : 1;
 	return 0;
@@ -1686,32 +1667,6 @@ rel_emit(struct tcp2_pop3 *s)
 	return 0;
 }
 
-/* A header field of the collected message, decoded for people. */
-static void
-hq_field(const struct tcp2_buf *b, const char *name, char *out, size_t len)
-{
-	struct tcp2_hdr_field f;
-	struct tcp2_buf d;
-	const char *p = (const char *)b->p;
-	size_t n = b->len, used, k;
-
-	out[0] = '\0';
-	while (tcp2_hdr_next(p, n, 1, &f, &used) == TCP2_HDR_FIELD) {
-		if (tcp2_hdr_is(&f, name)) {
-			tcp2_buf_init(&d, len * 4);
-			tcp2_hdr_decode(f.value, f.valuelen, &d);
-			k = tcp2_utf8_cut(d.p, d.len < len ? d.len : len - 1);
-			if (d.p != NULL)
-				memcpy(out, d.p, k);
-			out[k] = '\0';
-			tcp2_buf_free(&d);
-			return;
-		}
-		p += used;
-		n -= used;
-	}
-}
-
 /* Copy UTF-8, cut at a character boundary to fit. */
 static void
 hq_copy(char *dst, size_t len, const char *src)
@@ -1724,6 +1679,24 @@ hq_copy(char *dst, size_t len, const char *src)
 	dst[n] = '\0';
 }
 
+/* A header field of the collected message, decoded for people. */
+static void
+hq_field(const struct tcp2_buf *b, const char *name, char *out, size_t len)
+{
+	struct tcp2_hdr_field f;
+	struct tcp2_buf d;
+	const char *v;
+
+	out[0] = '\0';
+	if (!tcp2_hdr_find((const char *)b->p, b->len, name, &f, NULL))
+		return;
+	tcp2_buf_init(&d, len * 4);
+	tcp2_hdr_decode(f.value, f.valuelen, &d);
+	if ((v = tcp2_buf_cstr(&d)) != NULL)
+		hq_copy(out, len, v);
+	tcp2_buf_free(&d);
+}
+
 /* What the rewriter knows about the mail, for tcp2_hold_decide. */
 static void
 hq_facts(struct tcp2_pop3 *s, struct tcp2_mime *m, struct tcp2_held *h,
@@ -1731,21 +1704,15 @@ hq_facts(struct tcp2_pop3 *s, struct tcp2_mime *m, struct tcp2_held *h,
 {
 	const struct tcp2_peer *peer;
 	struct tcp2_hdr_field fld;
-	const char *p = (const char *)s->qout.p;
-	size_t n = s->qout.len, used, i;
+	size_t i;
 
 	memset(f, 0, sizeof(*f));
 	f->encrypted = s->mode == M_DECRYPT || s->h_undecryptable;
 	f->undecryptable = s->h_undecryptable;
 	f->sig = s->h_undecryptable ? -1 : s->h_sig;
-	while (tcp2_hdr_next(p, n, 1, &fld, &used) == TCP2_HDR_FIELD) {
-		if (tcp2_hdr_is(&fld, "From")) {
-			(void)tcp2_hdr_addr(fld.value, fld.valuelen, h->sender);
-			break;
-		}
-		p += used;
-		n -= used;
-	}
+	if (tcp2_hdr_find((const char *)s->qout.p, s->qout.len, "From", &fld,
+	    NULL))
+		(void)tcp2_hdr_addr(fld.value, fld.valuelen, h->sender);
 	if (h->sender[0] && (peer = tcp2_state_peer(s->env.state,
 	    s->env.account, h->sender)) != NULL)
 		f->key_changed = tcp2_peer_state(peer) == TCP2_PEER_CHANGED;

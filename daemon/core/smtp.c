@@ -562,26 +562,20 @@ static int
 subject_is(const uint8_t *buf, size_t len, const char *subj)
 {
 	struct tcp2_hdr_field f;
-	const char *p = (const char *)buf, *v;
-	size_t used, vl;
+	const char *v;
+	size_t vl;
 
-	while (tcp2_hdr_next(p, len, 1, &f, &used) == TCP2_HDR_FIELD) {
-		if (tcp2_hdr_is(&f, "Subject")) {
-			v = f.value;
-			vl = f.valuelen;
-			while (vl > 0 && isspace((unsigned char)*v)) {
-				v++;
-				vl--;
-			}
-			while (vl > 0 && isspace((unsigned char)v[vl - 1]))
-				vl--;
-			return vl == strlen(subj) &&
-			    strncasecmp(v, subj, vl) == 0;
-		}
-		p += used;
-		len -= used;
+	if (!tcp2_hdr_find((const char *)buf, len, "Subject", &f, NULL))
+		return 0;
+	v = f.value;
+	vl = f.valuelen;
+	while (vl > 0 && isspace((unsigned char)*v)) {
+		v++;
+		vl--;
 	}
-	return 0;
+	while (vl > 0 && isspace((unsigned char)v[vl - 1]))
+		vl--;
+	return vl == strlen(subj) && strncasecmp(v, subj, vl) == 0;
 }
 
 /* The single From: address of a header block, or -1. */
