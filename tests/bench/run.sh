@@ -429,17 +429,8 @@ live_run() {
 	tcp2d_start a || lv_fail "tcp2d on Alice's host"
 	tcp2d_start b || lv_fail "tcp2d on Bob's host"
 	# Registration and key exchange by mail, as tests/e2e/t_e2e_live.sh.
-	for _lr_u in alice:a bob:b; do
-		_lr_n=${_lr_u%:*} _lr_h=${_lr_u#*:}
-		tcp2ctl_on "$_lr_h" register >/dev/null
-		fetch_curl "$_lr_h" "$_lr_n" "$LT/reg-$_lr_n-fetch" >/dev/null 2>&1
-		printf 'From: %s@example.org\r\nTo: %s@example.org\r\nSubject: TCP2 registration\r\nDate: %s\r\nMessage-ID: <reg-%s@example.org>\r\n\r\nplease\r\n' \
-		    "$_lr_n" "$_lr_n" "$(LC_ALL=C date -R)" "$_lr_n" >"$LT/reg.eml"
-		send_curl "$_lr_h" "$_lr_n@example.org" "$_lr_n@example.org" \
-		    "$LT/reg.eml" || lv_fail "registration mail of $_lr_n"
-		tcp2d_wait_account "$_lr_h" "$_lr_n@example.org" 10 ||
-			lv_fail "registration of $_lr_n"
-	done
+	tcp2d_register a alice "$LT" || lv_fail "registration of alice"
+	tcp2d_register b bob "$LT" || lv_fail "registration of bob"
 	world_wait_queue
 	fetch_curl a alice "$LT/drain-a" >/dev/null 2>&1
 	fetch_curl b bob "$LT/drain-b" >/dev/null 2>&1

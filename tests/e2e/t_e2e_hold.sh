@@ -70,15 +70,8 @@ from_srv() { send_swaks srv "$1" bob@example.org "$2"; }
 check "world up" world_up
 check "tcp2d starts on Alice's host" tcp2d_start a
 check "tcp2d starts on Bob's host" tcp2d_start b
-for u in alice:a bob:b; do
-	name=${u%:*} h=${u#*:}
-	tcp2ctl_on "$h" register >/dev/null
-	fetch_curl "$h" "$name" "$T/reg-$name-fetch" >/dev/null 2>&1
-	mkmail "$T/reg-$name.eml" "$name@example.org" "$name@example.org" \
-	    "TCP2 registration" reg x
-	send_curl "$h" "$name@example.org" "$name@example.org" "$T/reg-$name.eml"
-	check "registration of $name" tcp2d_wait_account "$h" "$name@example.org" 10
-done
+check "registration of alice" tcp2d_register a alice "$T"
+check "registration of bob" tcp2d_register b bob "$T"
 world_wait_queue
 FETCH_KEEP=0 fetch_curl a alice "$T/drain-a" >/dev/null 2>&1
 FETCH_KEEP=0 fetch_curl b bob "$T/drain-b" >/dev/null 2>&1

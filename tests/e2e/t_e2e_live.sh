@@ -48,7 +48,7 @@ elif kind == "big":
          "--b1\r\nContent-Type: text/plain\r\n\r\nBody %s\r\n"
          "--b1\r\nContent-Type: text/plain; name=\"a.txt\"\r\n"
          "Content-Disposition: attachment; filename=\"a.txt\"\r\n\r\n" % extra).encode() + att + b"--b1--\r\n"
-elif kind == "keyx" or kind == "reg":
+elif kind == "keyx":
     m = (h + "\r\nplease\r\n").encode()
 open(path, "wb").write(m)
 PY
@@ -64,16 +64,8 @@ check "tcp2d starts on Alice's host" tcp2d_start a
 check "tcp2d starts on Bob's host" tcp2d_start b
 
 # --- Registration (the seed's fig. 8-10), from the clients' own tools.
-for u in alice:a bob:b; do
-	name=${u%:*} h=${u#*:}
-	tcp2ctl_on "$h" register >/dev/null
-	fetch_curl "$h" "$name" "$T/reg-$name-fetch" >/dev/null 2>&1
-	mkmail "$T/reg-$name.eml" "$name@example.org" "$name@example.org" \
-	    "TCP2 registration" reg
-	send_curl "$h" "$name@example.org" "$name@example.org" "$T/reg-$name.eml"
-	check "registration of $name completes" tcp2d_wait_account "$h" \
-	    "$name@example.org" 10
-done
+check "registration of alice completes" tcp2d_register a alice "$T"
+check "registration of bob completes" tcp2d_register b bob "$T"
 tcp2ctl_on a account list | sed 's/^/# /'
 world_wait_queue
 FETCH_KEEP=0 fetch_curl a alice "$T/drain-a" >/dev/null 2>&1

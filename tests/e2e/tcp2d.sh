@@ -12,6 +12,11 @@
 #   tcp2d_wait_peer HOST ADDR STATE [SECONDS]
 #                                wait until tcp2ctl peers shows ADDR in STATE
 #   tcp2d_wait_account HOST ADDR [SECONDS]
+#   tcp2d_register HOST NAME DIR the seed's registration of NAME@example.org
+#                                with HOST's own client (curl): arm it, a
+#                                POP3 login, a mail "TCP2 registration" to
+#                                oneself (files in DIR); waits for the
+#                                account (10 s)
 
 TCP2_BIN=${TCP2_BIN:-$(pwd)/${TCP2_BUILD:-build/san}/bin}
 
@@ -102,4 +107,15 @@ tcp2d_wait_account() {
 		sleep 0.1
 		_tw_i=$((_tw_i + 1))
 	done
+}
+
+tcp2d_register() {
+	_tr_h=$1 _tr_n=$2 _tr_d=$3
+	tcp2ctl_on "$_tr_h" register >/dev/null
+	fetch_curl "$_tr_h" "$_tr_n" "$_tr_d/reg-$_tr_n-fetch" >/dev/null 2>&1
+	printf 'From: %s@example.org\r\nTo: %s@example.org\r\nSubject: TCP2 registration\r\nDate: %s\r\nMessage-ID: <reg-%s@example.org>\r\n\r\nplease\r\n' \
+	    "$_tr_n" "$_tr_n" "$(LC_ALL=C date -R)" "$_tr_n" >"$_tr_d/reg-$_tr_n.eml"
+	send_curl "$_tr_h" "$_tr_n@example.org" "$_tr_n@example.org" \
+	    "$_tr_d/reg-$_tr_n.eml" || return 1
+	tcp2d_wait_account "$_tr_h" "$_tr_n@example.org" 10
 }
