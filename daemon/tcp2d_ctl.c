@@ -303,6 +303,25 @@ h_peer(struct tcp2d *d, const char *cmd, json_object *req, json_object *resp)
 	return 0;
 }
 
+/* The splice engine's position in one direction (docs/CONTROL.md). */
+static void
+flow_dir_json(json_object *o, const char *dir,
+    const struct tcp2_splice_stats *st, int d)
+{
+	char k[32];
+
+	snprintf(k, sizeof(k), "%s_unsent", dir);
+	tcp2_jr_set_u64(o, k, st->unsent[d]);
+	snprintf(k, sizeof(k), "%s_unacked", dir);
+	tcp2_jr_set_u64(o, k, st->unacked[d]);
+	snprintf(k, sizeof(k), "%s_window", dir);
+	tcp2_jr_set_u64(o, k, st->rwnd[d]);
+	snprintf(k, sizeof(k), "%s_held", dir);
+	tcp2_jr_set_u64(o, k, st->held[d]);
+	snprintf(k, sizeof(k), "%s_ooo", dir);
+	tcp2_jr_set_u64(o, k, st->ooo[d]);
+}
+
 static void
 flow_json(void *arg, const struct tcp2_flow *f)
 {
@@ -332,6 +351,9 @@ flow_json(void *arg, const struct tcp2_flow *f)
 	tcp2_jr_set_u64(o, "s2c_out", st.out_bytes[1]);
 	tcp2_jr_set_u64(o, "retransmissions", st.retrans[0] + st.retrans[1]);
 	tcp2_jr_set_u64(o, "cached", st.cached[0] + st.cached[1]);
+	flow_dir_json(o, "c2s", &st, 0);
+	flow_dir_json(o, "s2c", &st, 1);
+	tcp2_jr_set_u64(o, "idle", (uint64_t)(time(NULL) - f->last));
 }
 
 /* ---- held mail ---- */

@@ -738,6 +738,17 @@ sp_data(struct tcp2_splice *sp, int d, const struct tcp2_pkt *p,
 			return rc;
 		return sp_send_new(sp, d, p, ack, aflag, win);
 	}
+	if (p->paylen == 0 && !fin && off < D->in_next) {
+		/* An old sequence number on purpose: a zero-window probe or a
+		 * keep-alive (RFC 9293 3.8.6.1, RFC 1122 4.2.3.6; Linux sends
+		 * SND.UNA - 1).  It must reach the receiver old as well, for
+		 * an old segment is what it answers with an ACK and its
+		 * current window.  Made current, it would be a pure ACK that
+		 * nobody answers, and a window update the receiver sent and
+		 * the network lost would leave both ends waiting for ever. */
+		return sp_build(sp, p, seq_of(D, D->out_acked) - 1, ack, aflag,
+		    win, NULL, 0);
+	}
 	if (p->paylen == 0 && !fin) {
 		/* A pure ACK (or window update) of the sender. */
 		return sp_build(sp, p, seq_of(D, D->out_sent +
@@ -873,6 +884,11 @@ tcp2_splice_stats(const struct tcp2_splice *sp, struct tcp2_splice_stats *st)
 		st->cached[d] = (size_t)(sp->dir[d].out_next -
 		    sp->dir[d].cache_base);
 		st->held[d] = tcp2_rw_held(sp->rw, (enum tcp2_dir)d);
+		st->unsent[d] = sp->dir[d].out_next - sp->dir[d].out_sent;
+		st->unacked[d] = sp->dir[d].out_sent > sp->dir[d].out_acked ?
+		    sp->dir[d].out_sent - sp->dir[d].out_acked : 0;
+		st->rwnd[d] = sp->dir[d].rwnd;
+		st->ooo[d] = sp->dir[d].nooo;
 	}
 	st->injected = sp->injected;
 	st->dropped_ooo = sp->dropped_ooo;

@@ -71,6 +71,12 @@ struct tcp2_splice_stats {
 	uint64_t retrans[2];			/* re-emissions */
 	uint64_t injected, dropped_ooo;
 	size_t cached[2], held[2];
+	/* Where each direction stands, for an operator who wants to know
+	 * why a connection is waiting: output produced but not yet sent
+	 * (paced by the receiver's window), sent but not acknowledged, the
+	 * receiver's window, future segments kept for a gap. */
+	uint64_t unsent[2], unacked[2], rwnd[2];
+	size_t ooo[2];
 };
 void tcp2_splice_stats(const struct tcp2_splice *sp,
     struct tcp2_splice_stats *st);

@@ -166,7 +166,7 @@ threads = [threading.Thread(target=smtp_job, args=(i,)) for i in range(1, ns + 1
 threads += [threading.Thread(target=pop_job, args=(i,)) for i in range(1, np_ + 1)]
 for t in threads:
     t.start()
-open_flows = -1
+open_flows = positioned = -1
 try:
     logged_in.wait()
     c = socket.socket(socket.AF_UNIX)
@@ -174,6 +174,12 @@ try:
     c.sendall(b'{"cmd":"flows"}\n')
     flows = json.loads(c.makefile("rb").readline()).get("flows", [])
     open_flows = sum(1 for f in flows if f.get("state") == "open")
+    # where each flow's splice engine stands (docs/CONTROL.md)
+    pos = ["%s_%s" % (d, k) for d in ("c2s", "s2c")
+           for k in ("unsent", "unacked", "window", "held", "ooo")] + ["idle"]
+    positioned = sum(1 for f in flows if f.get("state") == "open" and
+                     all(isinstance(f.get(k), int) for k in pos) and
+                     f["s2c_window"] > 0 and f["c2s_window"] > 0)
     c.close()
     go.wait()
 except Exception as e:
@@ -181,6 +187,7 @@ except Exception as e:
 for t in threads:
     t.join()
 print("open %d" % open_flows)
+print("positioned %d" % positioned)
 for k in sorted(res):
     if res[k] != "ok":
         print("# %s: %s" % (k, res[k]))
@@ -192,6 +199,9 @@ open=$(sed -n 's/^open //p' "$T/sessions.log")
 done_=$(sed -n 's/^done //p' "$T/sessions.log")
 check "all 50 sessions logged in at once: tcp2d had ${open:-?} flows open" \
     test "${open:-0}" -eq $((NS + NP))
+pos=$(sed -n 's/^positioned //p' "$T/sessions.log")
+check "tcp2ctl flows: each open flow says where its splice engine stands (${pos:-?} do)" \
+    test "${pos:-0}" -eq $((NS + NP))
 check "all 50 sessions completed (${done_:-0} did)" test "${done_:-0}" -eq $((NS + NP))
 
 # --- Alice: every POP3 session got every mail, byte-identical.

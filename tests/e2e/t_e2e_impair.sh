@@ -23,12 +23,20 @@ cleanup() {
 	[ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
 	[ -n "$REORDER_PID" ] && kill "$REORDER_PID" 2>/dev/null
 	tcp2d_stop a; tcp2d_stop b
+	# On failure: the daemons' complaints, and what it takes to look
+	# into it afterwards (the wire at the server, the flows as sampled,
+	# the daemons' logs).
 	if [ "$fail" -ne 0 ]; then
 		for h in a b; do
-			echo "# --- tcp2d log of $h"
-			tcp2d_log "$h" | grep -v ' opened to \| closed: ' |
-				tail -n 30 | sed 's/^/# /'
+			echo "# --- tcp2d log of $h (sessions and mails left out)"
+			tcp2d_log "$h" | grep -v ' opened to \| closed: \|: sent: \|: received: ' |
+				tail -n 20 | sed 's/^/# /'
 		done
+		_keep=${TCP2_BUILD:-build/san}/test-logs/t_e2e_impair.keep
+		rm -rf "$_keep" && mkdir -p "$_keep" &&
+			cp "$T"/*.pcap "$T"/flows.log "$T"/reorder.out "$_keep"/ 2>/dev/null
+		for h in a b; do tcp2d_log "$h" >"$_keep/tcp2d-$h.log"; done
+		echo "# kept for a post-mortem: $_keep"
 	fi
 	world_down
 	rm -rf "$T"
@@ -189,6 +197,29 @@ sent1=$(date +%s)
 bad=0
 for j in 1 2 3 4 5; do [ "$(cat "$T/job$j")" = 0 ] || bad=$((bad + 1)); done
 check "all 5 sending jobs report success ($bad failed; $((sent1 - sent0)) s)" test $bad -eq 0
+# stalls HOST: each flow of HOST's daemon that went 10 s or more without
+# a packet while open, as last sampled: where its splice engine stood.
+stalls() {
+	"$WORLD_PY" - "$T/flows.log" "$1" <<'PY'
+import json, sys
+last = {}
+for line in open(sys.argv[1]):
+    host, _, js = line.partition(" ")
+    if host != sys.argv[2]:
+        continue
+    try:
+        flows = json.loads(js).get("flows", [])
+    except ValueError:
+        continue
+    for f in flows:
+        if f.get("state") == "open" and f.get("idle", 0) >= 10:
+            last[(f.get("client"), f.get("server"))] = f
+for f in last.values():
+    print("# stalled: " + " ".join("%s=%s" % kv for kv in sorted(f.items())
+                                   if kv[0] not in ("account", "proto")))
+PY
+}
+[ $bad -eq 0 ] || { stalls a; stalls b; }
 world_wait_mail bob $N 120
 world_wait_queue 60
 check "the server stored $N mails for Bob (has $(world_mail_count bob))" \

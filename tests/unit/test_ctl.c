@@ -1072,7 +1072,7 @@ test_fd_check(void)
 	errno = 0;
 	t_check(tcp2_ctl_fd_check(ro, TCP2_CTL_FD_OUT) == -1 &&
 	    errno == EBADF, "fd_check: a read-only file is no output");
-	(void)pipe(p);
+	t_check(pipe(p) == 0, "fd_check: a pipe for the next check");
 	errno = 0;
 	t_check(tcp2_ctl_fd_check(p[0], TCP2_CTL_FD_IN) == -1 &&
 	    errno == EINVAL, "fd_check: a pipe is refused");

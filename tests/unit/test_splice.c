@@ -678,12 +678,72 @@ held_ack(void)
 	tcp2_splice_free(sp);
 }
 
+/*
+ * A zero-window probe (Linux: SND.UNA - 1, no data) must leave the engine
+ * as old as it came: the receiver answers an old segment with its window.
+ * Turned into a current pure ACK it is answered by nobody, and when the
+ * receiver's window update was lost both ends wait for ever (seen as a
+ * stalled SMTP DATA under loss in tests/e2e/t_e2e_impair.sh).  An ordinary
+ * pure ACK still goes out at the next sequence number.
+ */
+static void
+probe_stays_old(void)
+{
+	struct tcp2_pkt cl = { 0 }, sv, q;
+	struct wire w = { .n = 0 }, out_w = { .n = 0 };
+	struct tcp2_splice *sp;
+	struct tcp2_rw *rw;
+	struct trw *t = calloc(1, sizeof(*t));
+	uint8_t out[TCP2_PKT_MAX];
+	size_t outlen;
+	enum tcp2_sp_verdict v;
+	const uint32_t ci = 1000, si = 5000, next = ci + 1 + 2 * 5;
+	int i, ok[2] = { 0, 0 };
+	static const enum tcp2_dir dirs[] = { TCP2_C2S, TCP2_S2C, TCP2_C2S,
+	    TCP2_C2S, TCP2_S2C, TCP2_C2S, TCP2_C2S };
+
+	cl.family = AF_INET;
+	memcpy(cl.src, "\x0a\x4d\x00\x02", 4);
+	memcpy(cl.dst, "\x0a\x4d\x00\x01", 4);
+	cl.sport = 40002;
+	cl.dport = 25;
+	sv = cl;
+	tcp2_pkt_reverse(&sv);
+	tcp2_rw_custom(&rw, &trw_ops, t);
+	tcp2_splice_new(&sp, rw, 1000, inject_cb, &out_w);
+	ts_send(&w, &cl, ci, 0, TCP2_TH_SYN, 100, 0, NULL);
+	ts_send(&w, &sv, si, ci + 1, TCP2_TH_SYN | TCP2_TH_ACK, 200, 100, NULL);
+	ts_send(&w, &cl, ci + 1, si + 1, TCP2_TH_ACK, 101, 200, NULL);
+	/* "abcd\n" becomes 10 octets; the server takes them, window 0. */
+	ts_send(&w, &cl, ci + 1, si + 1, TCP2_TH_ACK | TCP2_TH_PSH, 102, 200,
+	    "abcd\n");
+	ts_send(&w, &sv, si + 1, next, TCP2_TH_ACK, 201, 102, NULL);
+	/* The client's probe, then an ordinary ACK of it. */
+	ts_send(&w, &cl, ci + 1 + 5 - 1, si + 1, TCP2_TH_ACK, 103, 201, NULL);
+	ts_send(&w, &cl, ci + 1 + 5, si + 1, TCP2_TH_ACK, 104, 201, NULL);
+	for (i = 0; i < w.n; i++) {
+		out_w.n = 0;
+		t_check(tcp2_splice_packet(sp, dirs[i], w.pkt[i], w.len[i],
+		    &v, out, &outlen) == 0, "probe: packet %d", i);
+		if (i >= 5 && v == TCP2_SP_REPLACE &&
+		    tcp2_pkt_parse(&q, out, outlen) == 0)
+			ok[i - 5] = i == 5 ? (int32_t)(q.seq - next) < 0 :
+			    q.seq == next;
+		free(w.pkt[i]);
+	}
+	t_check(ok[0], "a zero-window probe reaches the server with an old "
+	    "sequence number");
+	t_check(ok[1], "an ordinary pure ACK reaches it at the next one");
+	tcp2_splice_free(sp);
+}
+
 int
 main(void)
 {
 	unsigned int s;
 
 	held_ack();
+	probe_stays_old();
 	run(AF_INET, 1, 0, 0, 200000, 100000, 0);
 	run(AF_INET6, 2, 0, 0, 200000, 100000, 0);
 	for (s = 10; s < 16; s++)
