@@ -1,10 +1,14 @@
 /*
- * hasher.c - SHA-256 inline, or on one worker thread fed through a ring.
+ * hasher.c - SHA-256 inline, or on one worker thread.
  *
- * The ring is a single-producer, single-consumer byte queue under one
- * mutex: the writer copies in and signals, the worker hashes the largest
- * contiguous filled span outside the lock and frees it.  Copying costs a
- * fraction of hashing, so the two stages overlap almost fully.
+ * The worker takes data two ways.  Copied: a single-producer,
+ * single-consumer byte ring under one mutex; the writer copies in and
+ * signals, the worker hashes the largest contiguous filled span outside
+ * the lock and frees it (the decoder's small pieces).  Lent: the caller's
+ * own buffer, hashed in place while the caller goes on reading it, until
+ * the caller settles (the encoder's large writes: no copy, no ring pages,
+ * two hand-offs per write).  Either way the bytes are hashed in the order
+ * they were given.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -23,6 +27,9 @@ struct tcp2_hasher {
 	pthread_cond_t cv;
 	uint8_t *ring;
 	size_t head, fill;	/* read position, bytes waiting */
+	size_t ring_hi;		/* ring bytes ever written (to wipe) */
+	const uint8_t *lent;	/* the caller's buffer, being hashed */
+	size_t lentlen;
 	int worker_waits;	/* signal only a side that sleeps */
 	int writer_waits;
 };
@@ -35,10 +42,19 @@ worker(void *arg)
 
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		while (h->fill == 0 && !h->done) {
+		while (h->fill == 0 && h->lent == NULL && !h->done) {
 			h->worker_waits = 1;
 			pthread_cond_wait(&h->cv, &h->mu);
 			h->worker_waits = 0;
+		}
+		if (h->lent != NULL) {
+			pthread_mutex_unlock(&h->mu);
+			tcp2_sha256_write(h->sha, h->lent, h->lentlen);
+			pthread_mutex_lock(&h->mu);
+			h->lent = NULL;
+			if (h->writer_waits)
+				pthread_cond_broadcast(&h->cv);
+			continue;
 		}
 		if (h->fill == 0 && h->done)
 			break;
@@ -122,12 +138,64 @@ tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
 		/* The worker only reads [head, head + fill): tail is ours. */
 		pthread_mutex_unlock(&h->mu);
 		memcpy(h->ring + tail, p, n);
+		if (tail + n > h->ring_hi)
+			h->ring_hi = tail + n;
 		pthread_mutex_lock(&h->mu);
 		h->fill += n;
 		p += n;
 		len -= n;
 		if (h->worker_waits)
 			pthread_cond_broadcast(&h->cv);
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* Wait until the worker has nothing of ours: the ring empty, nothing lent. */
+static void
+drain(struct tcp2_hasher *h)
+{
+	pthread_mutex_lock(&h->mu);
+	while (h->fill > 0 || h->lent != NULL) {
+		h->writer_waits = 1;
+		pthread_cond_wait(&h->cv, &h->mu);
+		h->writer_waits = 0;
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+void
+tcp2_hasher_lend(struct tcp2_hasher *h, const void *buf, size_t len)
+{
+	if (!h->threaded && h->parallel &&
+	    h->total + len >= TCP2_HASHER_THRESHOLD)
+		start_worker(h);
+	if (!h->threaded || len < TCP2_HASHER_LEND_MIN) {
+		/* Too small for two hand-offs (waking the worker costs more
+		 * than copying): through the ring, or inline. */
+		tcp2_hasher_write(h, buf, len);
+		return;
+	}
+	drain(h);
+	h->total += len;
+	pthread_mutex_lock(&h->mu);
+	h->lent = buf;
+	h->lentlen = len;
+	if (h->worker_waits)
+		pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+void
+tcp2_hasher_settle(struct tcp2_hasher *h)
+{
+	if (!h->threaded)
+		return;
+	/* Only the lent buffer: what the ring holds is ours already. */
+	pthread_mutex_lock(&h->mu);
+	while (h->lent != NULL) {
+		h->writer_waits = 1;
+		pthread_cond_wait(&h->cv, &h->mu);
+		h->writer_waits = 0;
 	}
 	pthread_mutex_unlock(&h->mu);
 }
@@ -144,7 +212,8 @@ stop_worker(struct tcp2_hasher *h)
 	pthread_join(h->th, NULL);
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
-	tcp2_crypto_wipe(h->ring, TCP2_HASHER_RING);
+	/* Only what was written: untouched pages stay unmapped. */
+	tcp2_crypto_wipe(h->ring, h->ring_hi);
 	free(h->ring);
 	h->ring = NULL;
 	h->threaded = 0;

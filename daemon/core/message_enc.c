@@ -340,11 +340,18 @@ enc_push(struct tcp2_msg_enc *e, const uint8_t *p, size_t len, int scan)
 int
 tcp2_msg_enc_write(struct tcp2_msg_enc *e, const void *buf, size_t len)
 {
+	int rc;
+
 	if (e->dead)
 		return TCP2_ESTATE;
+	/* The hash of buf (on the worker, when there is one) overlaps its
+	 * encryption here; buf is the caller's until we return. */
 	if (e->sha != NULL)
-		tcp2_hasher_write(e->sha, buf, len);
-	return enc_push(e, buf, len, 1);
+		tcp2_hasher_lend(e->sha, buf, len);
+	rc = enc_push(e, buf, len, 1);
+	if (e->sha != NULL)
+		tcp2_hasher_settle(e->sha);
+	return rc;
 }
 
 /* The trailer: the signature when From: is the account's, then flags. */
