@@ -39,6 +39,17 @@ cleanup() {
 		echo "# kept for a post-mortem: $_keep"
 	fi
 	world_down
+	# Last, for the test runner shows a log's tail: why sending failed,
+	# and where stalled connections stood.
+	if [ "$fail" -ne 0 ]; then
+		for _j in 1 2 3 4 5; do
+			[ -e "$T/job$_j" ] && [ "$(cat "$T/job$_j")" != 0 ] || continue
+			echo "# sending job $_j ($(cat "$T/job$_j")):"
+			grep -v '^ *File \|^ *\^*$' "$T/job$_j.err" 2>/dev/null |
+				tail -n 4 | sed 's/^/#   /'
+		done
+		cat "$T/stalls" 2>/dev/null
+	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -171,15 +182,18 @@ curl_loop() { # curl_loop SERVER FIRST LAST: one curl per mail
 # packets before the loss rules drop them).
 check "capture at the server starts" capture_start srv "$T/wire.pcap"
 sent0=$(date +%s)
+# (each job's complaints go to $T/jobN.err, shown at the end on failure)
 # shellcheck disable=SC2046
-(send_smtplib_many a alice@example.org bob@example.org $(f 1 50); echo $? >"$T/job1") &
+(send_smtplib_many a alice@example.org bob@example.org $(f 1 50) 2>"$T/job1.err"
+    echo $? >"$T/job1") &
 # shellcheck disable=SC2046
 (WORLD_SERVER=$WORLD_SRV6 send_smtplib_many a alice@example.org bob@example.org \
-    $(f 51 100); echo $? >"$T/job2") &
+    $(f 51 100) 2>"$T/job2.err"; echo $? >"$T/job2") &
 # shellcheck disable=SC2046
-(send_smtplib_many a alice@example.org bob@example.org $(f 101 130); echo $? >"$T/job3") &
-(curl_loop "$WORLD_SRV4" 131 170; echo $? >"$T/job4") &
-(curl_loop "$WORLD_SRV6" 171 200; echo $? >"$T/job5") &
+(send_smtplib_many a alice@example.org bob@example.org $(f 101 130) 2>"$T/job3.err"
+    echo $? >"$T/job3") &
+(curl_loop "$WORLD_SRV4" 131 170 2>"$T/job4.err"; echo $? >"$T/job4") &
+(curl_loop "$WORLD_SRV6" 171 200 2>"$T/job5.err"; echo $? >"$T/job5") &
 wait_jobs() { # at most 330 s: a stalled job counts as failed
 	for j in 1 2 3 4 5; do
 		while [ ! -e "$T/job$j" ]; do
@@ -219,7 +233,7 @@ for f in last.values():
                                    if kv[0] not in ("account", "proto")))
 PY
 }
-[ $bad -eq 0 ] || { stalls a; stalls b; }
+[ $bad -eq 0 ] || { stalls a; stalls b; } >"$T/stalls"
 world_wait_mail bob $N 120
 world_wait_queue 60
 check "the server stored $N mails for Bob (has $(world_mail_count bob))" \
