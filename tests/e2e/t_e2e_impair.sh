@@ -211,12 +211,14 @@ sent1=$(date +%s)
 bad=0
 for j in 1 2 3 4 5; do [ "$(cat "$T/job$j")" = 0 ] || bad=$((bad + 1)); done
 check "all 5 sending jobs report success ($bad failed; $((sent1 - sent0)) s)" test $bad -eq 0
-# stalls HOST: each flow of HOST's daemon that went 10 s or more without
-# a packet while open, as last sampled: where its splice engine stood.
-stalls() {
-	"$WORLD_PY" - "$T/flows.log" "$1" <<'PY'
+# flows_scan HOST WHAT: the flows of HOST's daemon as sampled.  WHAT
+# retrans: the sum over flows of the largest retransmission counter;
+# stalls: each flow that went 10 s or more without a packet while open,
+# as last sampled (where its splice engine stood).
+flows_scan() {
+	"$WORLD_PY" - "$T/flows.log" "$1" "$2" <<'PY'
 import json, sys
-last = {}
+best, last = {}, {}
 for line in open(sys.argv[1]):
     host, _, js = line.partition(" ")
     if host != sys.argv[2]:
@@ -226,14 +228,19 @@ for line in open(sys.argv[1]):
     except ValueError:
         continue
     for f in flows:
+        k = (f.get("client"), f.get("server"))
+        best[k] = max(best.get(k, 0), f.get("retransmissions", 0))
         if f.get("state") == "open" and f.get("idle", 0) >= 10:
-            last[(f.get("client"), f.get("server"))] = f
-for f in last.values():
-    print("# stalled: " + " ".join("%s=%s" % kv for kv in sorted(f.items())
-                                   if kv[0] not in ("account", "proto")))
+            last[k] = f
+if sys.argv[3] == "retrans":
+    print(sum(best.values()))
+else:
+    for f in last.values():
+        print("# stalled: " + " ".join("%s=%s" % kv for kv in sorted(f.items())
+                                       if kv[0] not in ("account", "proto")))
 PY
 }
-[ $bad -eq 0 ] || { stalls a; stalls b; } >"$T/stalls"
+[ $bad -eq 0 ] || { flows_scan a stalls; flows_scan b stalls; } >"$T/stalls"
 world_wait_mail bob $N 120
 world_wait_queue 60
 check "the server stored $N mails for Bob (has $(world_mail_count bob))" \
@@ -316,26 +323,8 @@ REORDER_PID=
 echo "# reorder: $(cat "$T/reorder.out")"
 ovt=$(sed -n 's/.*overtaken \([0-9]*\).*/\1/p' "$T/reorder.out")
 check "reordering happened (${ovt:-?} packets overtaken)" test "${ovt:-0}" -gt 0
-retrans() { # retrans HOST: sum over flows of the largest counter sampled
-	"$WORLD_PY" - "$T/flows.log" "$1" <<'PY'
-import json, sys
-best = {}
-for line in open(sys.argv[1]):
-    host, _, js = line.partition(" ")
-    if host != sys.argv[2]:
-        continue
-    try:
-        flows = json.loads(js).get("flows", [])
-    except ValueError:
-        continue
-    for f in flows:
-        k = (f.get("client"), f.get("server"))
-        best[k] = max(best.get(k, 0), f.get("retransmissions", 0))
-print(sum(best.values()))
-PY
-}
-ra=$(retrans a)
-rb=$(retrans b)
+ra=$(flows_scan a retrans)
+rb=$(flows_scan b retrans)
 la=$(tcp2d_log a | sed -n 's/.* \([0-9]*\) retransmissions$/\1/p' | awk '{ s += $1 } END { print s + 0 }')
 lb=$(tcp2d_log b | sed -n 's/.* \([0-9]*\) retransmissions$/\1/p' | awk '{ s += $1 } END { print s + 0 }')
 echo "# retransmissions from the daemons' caches: Alice $ra (log: $la), Bob $rb (log: $lb)"

@@ -611,6 +611,35 @@ tsecr_of(const struct tcp2_pkt *q)
 }
 
 /*
+ * A client (10.77.0.2:sport) and a server (10.77.0.1:25) with timestamps,
+ * a splice engine between them over the test rewriter, injecting into
+ * out_w, and the three packets of the handshake on w (client ISN ci,
+ * server ISN si; TSval 100/101 and 200).
+ */
+static struct tcp2_splice *
+handshake(struct tcp2_pkt *cl, struct tcp2_pkt *sv, uint16_t sport,
+    uint32_t ci, uint32_t si, struct wire *w, struct wire *out_w)
+{
+	struct tcp2_splice *sp;
+	struct tcp2_rw *rw;
+
+	memset(cl, 0, sizeof(*cl));
+	cl->family = AF_INET;
+	memcpy(cl->src, "\x0a\x4d\x00\x02", 4);
+	memcpy(cl->dst, "\x0a\x4d\x00\x01", 4);
+	cl->sport = sport;
+	cl->dport = 25;
+	*sv = *cl;
+	tcp2_pkt_reverse(sv);
+	tcp2_rw_custom(&rw, &trw_ops, calloc(1, sizeof(struct trw)));
+	tcp2_splice_new(&sp, rw, 1000, inject_cb, out_w);
+	ts_send(w, cl, ci, 0, TCP2_TH_SYN, 100, 0, NULL);
+	ts_send(w, sv, si, ci + 1, TCP2_TH_SYN | TCP2_TH_ACK, 200, 100, NULL);
+	ts_send(w, cl, ci + 1, si + 1, TCP2_TH_ACK, 101, 200, NULL);
+	return sp;
+}
+
+/*
  * Held input is acknowledged by the engine itself: the ACK must echo the
  * held segment's timestamp (an older echo reads as a long round trip and
  * inflates the sender's retransmission timeout), and a retransmission of
@@ -620,11 +649,9 @@ tsecr_of(const struct tcp2_pkt *q)
 static void
 held_ack(void)
 {
-	struct tcp2_pkt cl = { 0 }, sv, q;
+	struct tcp2_pkt cl, sv, q;
 	struct wire w = { .n = 0 }, out_w = { .n = 0 };
 	struct tcp2_splice *sp;
-	struct tcp2_rw *rw;
-	struct trw *t = calloc(1, sizeof(*t));
 	uint8_t out[TCP2_PKT_MAX];
 	size_t outlen;
 	enum tcp2_sp_verdict v;
@@ -634,18 +661,7 @@ held_ack(void)
 	static const enum tcp2_dir dirs[] = { TCP2_C2S, TCP2_S2C, TCP2_C2S,
 	    TCP2_S2C, TCP2_C2S, TCP2_C2S };
 
-	cl.family = AF_INET;
-	memcpy(cl.src, "\x0a\x4d\x00\x02", 4);
-	memcpy(cl.dst, "\x0a\x4d\x00\x01", 4);
-	cl.sport = 40001;
-	cl.dport = 25;
-	sv = cl;
-	tcp2_pkt_reverse(&sv);
-	tcp2_rw_custom(&rw, &trw_ops, t);
-	tcp2_splice_new(&sp, rw, 1000, inject_cb, &out_w);
-	ts_send(&w, &cl, ci, 0, TCP2_TH_SYN, 100, 0, NULL);
-	ts_send(&w, &sv, si, ci + 1, TCP2_TH_SYN | TCP2_TH_ACK, 200, 100, NULL);
-	ts_send(&w, &cl, ci + 1, si + 1, TCP2_TH_ACK, 101, 200, NULL);
+	sp = handshake(&cl, &sv, 40001, ci, si, &w, &out_w);
 	/* The server's last word (TSecr 101) is long before the client's
 	 * line without its end (TSval 5000), which the rewriter holds; then
 	 * the same segment again (TSval 9000), as after a timeout. */
@@ -689,11 +705,9 @@ held_ack(void)
 static void
 probe_stays_old(void)
 {
-	struct tcp2_pkt cl = { 0 }, sv, q;
+	struct tcp2_pkt cl, sv, q;
 	struct wire w = { .n = 0 }, out_w = { .n = 0 };
 	struct tcp2_splice *sp;
-	struct tcp2_rw *rw;
-	struct trw *t = calloc(1, sizeof(*t));
 	uint8_t out[TCP2_PKT_MAX];
 	size_t outlen;
 	enum tcp2_sp_verdict v;
@@ -702,19 +716,8 @@ probe_stays_old(void)
 	static const enum tcp2_dir dirs[] = { TCP2_C2S, TCP2_S2C, TCP2_C2S,
 	    TCP2_C2S, TCP2_S2C, TCP2_C2S, TCP2_C2S };
 
-	cl.family = AF_INET;
-	memcpy(cl.src, "\x0a\x4d\x00\x02", 4);
-	memcpy(cl.dst, "\x0a\x4d\x00\x01", 4);
-	cl.sport = 40002;
-	cl.dport = 25;
-	sv = cl;
-	tcp2_pkt_reverse(&sv);
-	tcp2_rw_custom(&rw, &trw_ops, t);
-	tcp2_splice_new(&sp, rw, 1000, inject_cb, &out_w);
-	ts_send(&w, &cl, ci, 0, TCP2_TH_SYN, 100, 0, NULL);
-	ts_send(&w, &sv, si, ci + 1, TCP2_TH_SYN | TCP2_TH_ACK, 200, 100, NULL);
-	ts_send(&w, &cl, ci + 1, si + 1, TCP2_TH_ACK, 101, 200, NULL);
-	/* "abcd\n" becomes 10 octets; the server takes them, window 0. */
+	sp = handshake(&cl, &sv, 40002, ci, si, &w, &out_w);
+	/* "abcd\n" becomes 10 octets; the server acknowledges them. */
 	ts_send(&w, &cl, ci + 1, si + 1, TCP2_TH_ACK | TCP2_TH_PSH, 102, 200,
 	    "abcd\n");
 	ts_send(&w, &sv, si + 1, next, TCP2_TH_ACK, 201, 102, NULL);
