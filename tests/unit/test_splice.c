@@ -698,9 +698,9 @@ held_ack(void)
  * A zero-window probe (Linux: SND.UNA - 1, no data) must leave the engine
  * as old as it came: the receiver answers an old segment with its window.
  * Turned into a current pure ACK it is answered by nobody, and when the
- * receiver's window update was lost both ends wait for ever (seen as a
- * stalled SMTP DATA under loss in tests/e2e/t_e2e_impair.sh).  An ordinary
- * pure ACK still goes out at the next sequence number.
+ * receiver's window update was lost both ends wait for ever (one way an
+ * SMTP DATA can stall under loss, as one run of t_e2e_impair did).  An
+ * ordinary pure ACK still goes out at the next sequence number.
  */
 static void
 probe_stays_old(void)
