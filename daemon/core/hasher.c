@@ -150,12 +150,13 @@ tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
 	pthread_mutex_unlock(&h->mu);
 }
 
-/* Wait until the worker has nothing of ours: the ring empty, nothing lent. */
+/* Wait until nothing is lent to the worker and, with ring, the ring is
+ * empty too. */
 static void
-drain(struct tcp2_hasher *h)
+drain(struct tcp2_hasher *h, int ring)
 {
 	pthread_mutex_lock(&h->mu);
-	while (h->fill > 0 || h->lent != NULL) {
+	while ((ring && h->fill > 0) || h->lent != NULL) {
 		h->writer_waits = 1;
 		pthread_cond_wait(&h->cv, &h->mu);
 		h->writer_waits = 0;
@@ -175,7 +176,7 @@ tcp2_hasher_lend(struct tcp2_hasher *h, const void *buf, size_t len)
 		tcp2_hasher_write(h, buf, len);
 		return;
 	}
-	drain(h);
+	drain(h, 1);	/* the hash takes the bytes in order */
 	h->total += len;
 	pthread_mutex_lock(&h->mu);
 	h->lent = buf;
@@ -188,16 +189,9 @@ tcp2_hasher_lend(struct tcp2_hasher *h, const void *buf, size_t len)
 void
 tcp2_hasher_settle(struct tcp2_hasher *h)
 {
-	if (!h->threaded)
-		return;
-	/* Only the lent buffer: what the ring holds is ours already. */
-	pthread_mutex_lock(&h->mu);
-	while (h->lent != NULL) {
-		h->writer_waits = 1;
-		pthread_cond_wait(&h->cv, &h->mu);
-		h->writer_waits = 0;
-	}
-	pthread_mutex_unlock(&h->mu);
+	/* Only the lent buffer: what the ring holds is a copy. */
+	if (h->threaded)
+		drain(h, 0);
 }
 
 static void
