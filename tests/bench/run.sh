@@ -392,10 +392,7 @@ lv_mem() {
 lv_cleanup() {
 	_lx_rc=$?
 	if [ "$_lx_rc" -ne 0 ] && [ "$lup" -eq 1 ]; then
-		for _lx_h in a b; do
-			echo "# --- tcp2d log of $_lx_h" >&2
-			tcp2d_log "$_lx_h" | tail -n 20 | sed 's/^/# /' >&2
-		done
+		for _lx_h in a b; do tcp2d_log_tail "$_lx_h" 20 >&2; done
 	fi
 	if [ "$lup" -eq 1 ]; then
 		lv_pass_stop

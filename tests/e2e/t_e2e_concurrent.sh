@@ -21,9 +21,7 @@ start() { tcp2d_start "$@"; }
 cleanup() {
 	tcp2d_stop a
 	if [ "$fail" -ne 0 ]; then
-		echo "# --- tcp2d log of a"
-		tcp2d_log a | grep -v ' opened to \| closed: \|received: encrypted' |
-			tail -n 30 | sed 's/^/# /'
+		tcp2d_log_tail a 30 ' opened to \| closed: \|received: encrypted'
 	fi
 	world_down
 	rm -rf "$T"

@@ -25,11 +25,7 @@ cleanup() {
 	[ -n "$BGPID" ] && kill "$BGPID" 2>/dev/null
 	tcp2d_stop a; tcp2d_stop b
 	if [ "$fail" -ne 0 ]; then
-		for h in a b; do
-			echo "# --- tcp2d log of $h"
-			tcp2d_log "$h" | grep -v 'received: encrypted' | tail -n 30 |
-				sed 's/^/# /'
-		done
+		for h in a b; do tcp2d_log_tail "$h" 30 'received: encrypted'; done
 	fi
 	world_down
 	rm -rf "$T"

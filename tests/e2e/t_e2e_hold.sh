@@ -16,10 +16,7 @@ T=$(mktemp -d /var/tmp/tcp2-hold.XXXXXX)
 cleanup() {
 	tcp2d_stop a; tcp2d_stop b
 	if [ "$fail" -ne 0 ]; then
-		for h in a b; do
-			echo "# --- tcp2d log of $h"
-			tcp2d_log "$h" | tail -n 40 | sed 's/^/# /'
-		done
+		for h in a b; do tcp2d_log_tail "$h" 40; done
 	fi
 	world_down
 	rm -rf "$T"

@@ -28,9 +28,7 @@ cleanup() {
 	# the daemons' logs).
 	if [ "$fail" -ne 0 ]; then
 		for h in a b; do
-			echo "# --- tcp2d log of $h (sessions and mails left out)"
-			tcp2d_log "$h" | grep -v ' opened to \| closed: \|: sent: \|: received: ' |
-				tail -n 20 | sed 's/^/# /'
+			tcp2d_log_tail "$h" 20 ' opened to \| closed: \|: sent: \|: received: '
 		done
 		_keep=${TCP2_BUILD:-build/san}/test-logs/t_e2e_impair.keep
 		rm -rf "$_keep" && mkdir -p "$_keep" &&

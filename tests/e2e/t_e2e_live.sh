@@ -15,11 +15,9 @@ T=$(mktemp -d /var/tmp/tcp2-live.XXXXXX)
 . tests/e2e/check.sh
 cleanup() {
 	tcp2d_stop a; tcp2d_stop b
-	for h in a b; do
-		if [ "$fail" -ne 0 ]; then
-			echo "# --- tcp2d log of $h"; tcp2d_log "$h" | tail -n 40 | sed 's/^/# /'
-		fi
-	done
+	if [ "$fail" -ne 0 ]; then
+		for h in a b; do tcp2d_log_tail "$h" 40; done
+	fi
 	world_down
 	rm -rf "$T"
 }

@@ -81,6 +81,18 @@ tcp2d_log() {
 	cat "$(_tcp2d_dir "$1")/log" 2>/dev/null
 }
 
+# tcp2d_log_tail HOST N [PATTERN]: what a failed test shows of a daemon:
+# a heading, then the last N lines of its log as "# " comments, leaving
+# out lines that match the grep PATTERN (routine sessions and mails).
+tcp2d_log_tail() {
+	echo "# --- tcp2d log of $1${3:+ (routine lines left out)}"
+	if [ -n "${3:-}" ]; then
+		tcp2d_log "$1" | grep -v -- "$3"
+	else
+		tcp2d_log "$1"
+	fi | tail -n "$2" | sed 's/^/# /'
+}
+
 # Sanitizer reports of a daemon: printed, and non-zero when there are any.
 tcp2d_asan() {
 	_ta_f=$(ls "$(_tcp2d_dir "$1")"/asan.* 2>/dev/null)

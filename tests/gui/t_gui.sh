@@ -17,10 +17,7 @@ SHOTS=$(pwd)/${TCP2_BUILD:-build/san}/test-logs/gui
 cleanup() {
 	tcp2d_stop a; tcp2d_stop b
 	if [ "$fail" -ne 0 ]; then
-		for h in a b; do
-			echo "# --- tcp2d log of $h"
-			tcp2d_log "$h" | tail -n 30 | sed 's/^/# /'
-		done
+		for h in a b; do tcp2d_log_tail "$h" 30; done
 		echo "# --- tcp2-tray log"
 		tail -n 30 "$SHOTS/tray.log" 2>/dev/null | sed 's/^/# /'
 	fi

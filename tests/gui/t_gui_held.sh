@@ -24,8 +24,7 @@ SHOTS=$(pwd)/${TCP2_BUILD:-build/san}/test-logs/gui-held
 cleanup() {
 	tcp2d_stop a; tcp2d_stop b
 	if [ "$fail" -ne 0 ]; then
-		echo "# --- tcp2d log of a"
-		tcp2d_log a | tail -n 40 | sed 's/^/# /'
+		tcp2d_log_tail a 40
 		tail -n 30 "$SHOTS/tray.log" 2>/dev/null | sed 's/^/# tray: /'
 	fi
 	world_down

@@ -189,10 +189,7 @@ world_exec a "$K" list | sed 's/^/# a: /'
 tcp2d_stop a
 tcp2d_stop b
 if [ "$fail" -ne 0 ]; then
-	for h in a b; do
-		echo "# --- tcp2d log of $h"
-		tcp2d_log "$h" | tail -n 30 | sed 's/^/# /'
-	done
+	for h in a b; do tcp2d_log_tail "$h" 30; done
 fi
 world_down
 rm -rf "$T"
