@@ -152,6 +152,44 @@ reset_unknown(struct tcp2d *d, const struct tcp2_pkt *p)
 		d->resets++;
 }
 
+static void
+flow_gone(void *arg, const struct tcp2_flow *f)
+{
+	struct tcp2d *d = arg;
+	struct tcp2_splice_stats st;
+
+	tcp2_splice_stats(f->sp, &st);
+	tcp2d_log(d, 1, "%s session %u to %s closed: %llu/%llu bytes up, "
+	    "%llu/%llu down, %llu retransmissions", f->ep.proto ==
+	    TCP2_PROTO_SMTP ? "SMTP" : "POP3", f->key.cport, f->ep.text,
+	    (unsigned long long)st.in_bytes[0], (unsigned long long)
+	    st.out_bytes[0], (unsigned long long)st.in_bytes[1],
+	    (unsigned long long)st.out_bytes[1], (unsigned long long)
+	    (st.retrans[0] + st.retrans[1]));
+}
+
+/*
+ * Room for one more flow: when the table is full, the flows that closed
+ * longest ago leave early (a busy server closes hundreds of sessions a
+ * second, each kept for its grace period).  0 when every flow is open:
+ * the new connection is refused, and the log says why once a minute.
+ */
+static int
+flow_room(struct tcp2d *d)
+{
+	time_t now = time(NULL);
+
+	if (tcp2_flows_count(d->flows) < TCP2_FLOWS_MAX ||
+	    tcp2_flows_evict(d->flows, now, flow_gone, d) > 0)
+		return 1;
+	if (now - d->full_logged >= 60) {
+		d->full_logged = now;
+		tcp2d_log(d, 0, "%d connections open: new ones are refused",
+		    TCP2_FLOWS_MAX);
+	}
+	return 0;
+}
+
 static struct tcp2_flow *
 flow_open(struct tcp2d *d, const struct tcp2_flow_key *k,
     const struct tcp2_endpoint *ep)
@@ -164,6 +202,8 @@ flow_open(struct tcp2d *d, const struct tcp2_flow_key *k,
 
 	/* The flow owns its copy of the endpoint: the rewriter keeps
 	 * pointers into it for the whole session. */
+	if (!flow_room(d))
+		return NULL;
 	f = tcp2_flows_add(d->flows, k, ep, NULL, time(NULL));
 	if (f == NULL)
 		return NULL;
@@ -286,22 +326,6 @@ on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
 		tcp2_nfq_accept(d->nfq, id);
 	else
 		tcp2_nfq_drop(d->nfq, id);
-}
-
-static void
-flow_gone(void *arg, const struct tcp2_flow *f)
-{
-	struct tcp2d *d = arg;
-	struct tcp2_splice_stats st;
-
-	tcp2_splice_stats(f->sp, &st);
-	tcp2d_log(d, 1, "%s session %u to %s closed: %llu/%llu bytes up, "
-	    "%llu/%llu down, %llu retransmissions", f->ep.proto ==
-	    TCP2_PROTO_SMTP ? "SMTP" : "POP3", f->key.cport, f->ep.text,
-	    (unsigned long long)st.in_bytes[0], (unsigned long long)
-	    st.out_bytes[0], (unsigned long long)st.in_bytes[1],
-	    (unsigned long long)st.out_bytes[1], (unsigned long long)
-	    (st.retrans[0] + st.retrans[1]));
 }
 
 /* ---- main loop ---- */

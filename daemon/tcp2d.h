@@ -57,6 +57,7 @@ struct tcp2d {
 	struct tcp2_rw_budget examine;	/* mail examined whole, all flows */
 	int kmod_up;			/* kmod: tcp2.ko seen loaded */
 	uint64_t stale;			/* verdicts already logged */
+	time_t full_logged;		/* flow table full: said at */
 
 	uint64_t packets, dropped, resets, aborts, flows_total;
 };

@@ -97,6 +97,30 @@ tcp2_flows_foreach(struct tcp2_flows *ft,
 			fn(arg, f);
 }
 
+/* Whether f is over, noting when it was first seen so. */
+static int
+flow_over(struct tcp2_flow *f, time_t now)
+{
+	if (f->closed == 0 && (f->sp == NULL || tcp2_splice_closed(f->sp)))
+		f->closed = now;
+	return f->closed != 0;
+}
+
+/* Unlink *pp and free it; fn (may be NULL) sees it before it goes. */
+static void
+flow_drop(struct tcp2_flows *ft, struct tcp2_flow **pp,
+    void (*fn)(void *arg, const struct tcp2_flow *f), void *arg)
+{
+	struct tcp2_flow *f = *pp;
+
+	if (fn && f->sp != NULL)
+		fn(arg, f);
+	*pp = f->next;
+	tcp2_splice_free(f->sp);
+	free(f);
+	ft->n--;
+}
+
 void
 tcp2_flows_gc(struct tcp2_flows *ft, time_t now,
     void (*fn)(void *arg, const struct tcp2_flow *f), void *arg)
@@ -107,22 +131,41 @@ tcp2_flows_gc(struct tcp2_flows *ft, time_t now,
 	for (i = 0; i < FLOW_BUCKETS; i++) {
 		pp = &ft->b[i];
 		while ((f = *pp) != NULL) {
-			if (f->closed == 0 && (f->sp == NULL ||
-			    tcp2_splice_closed(f->sp)))
-				f->closed = now;
-			if ((f->closed && now - f->closed >= TCP2_FLOW_GRACE) ||
-			    now - f->last >= TCP2_FLOW_IDLE) {
-				if (fn && f->sp != NULL)
-					fn(arg, f);
-				*pp = f->next;
-				tcp2_splice_free(f->sp);
-				free(f);
-				ft->n--;
-				continue;
-			}
-			pp = &f->next;
+			if ((flow_over(f, now) &&
+			    now - f->closed >= TCP2_FLOW_GRACE) ||
+			    now - f->last >= TCP2_FLOW_IDLE)
+				flow_drop(ft, pp, fn, arg);
+			else
+				pp = &f->next;
 		}
 	}
+}
+
+size_t
+tcp2_flows_evict(struct tcp2_flows *ft, time_t now,
+    void (*fn)(void *arg, const struct tcp2_flow *f), void *arg)
+{
+	struct tcp2_flow **pp, *f;
+	time_t oldest = 0;
+	size_t i, n0 = ft->n;
+
+	for (i = 0; i < FLOW_BUCKETS; i++)
+		for (f = ft->b[i]; f != NULL; f = f->next)
+			if (flow_over(f, now) &&
+			    (oldest == 0 || f->closed < oldest))
+				oldest = f->closed;
+	if (oldest == 0)
+		return 0;
+	for (i = 0; i < FLOW_BUCKETS; i++) {
+		pp = &ft->b[i];
+		while ((f = *pp) != NULL) {
+			if (f->closed != 0 && f->closed <= oldest)
+				flow_drop(ft, pp, fn, arg);
+			else
+				pp = &f->next;
+		}
+	}
+	return n0 - ft->n;
 }
 
 void

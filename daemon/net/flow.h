@@ -49,6 +49,13 @@ void tcp2_flows_foreach(struct tcp2_flows *ft,
  * NULL) sees each one before it goes. */
 void tcp2_flows_gc(struct tcp2_flows *ft, time_t now,
     void (*fn)(void *arg, const struct tcp2_flow *f), void *arg);
+/*
+ * Make room in a full table: the flows that closed longest ago (all those
+ * of the oldest second) go before their grace is over, fn (may be NULL)
+ * seeing each.  Returns how many went; 0 when every flow is open.
+ */
+size_t tcp2_flows_evict(struct tcp2_flows *ft, time_t now,
+    void (*fn)(void *arg, const struct tcp2_flow *f), void *arg);
 void tcp2_flows_free(struct tcp2_flows *ft);
 
 #endif /* TCP2_FLOW_H */
