@@ -22,9 +22,9 @@ BUILD	?= build
 SAN	?= 0
 CC	?= cc
 
-PKGS	:= libgcrypt json-c libmnl libnetfilter_queue libnl-genl-3.0
+PKGS	:= libgcrypt libsodium json-c libmnl libnetfilter_queue libnl-genl-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgcrypt -lgpg-error -ljson-c)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgcrypt -lgpg-error -lsodium -ljson-c)
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wvla

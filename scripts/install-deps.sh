@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
-libgcrypt20-dev libjson-c-dev libmnl-dev libnl-genl-3-dev libnetfilter-queue-dev
+libgcrypt20-dev libsodium-dev libjson-c-dev libmnl-dev libnl-genl-3-dev libnetfilter-queue-dev
 python3-cryptography-vectors libpython3.11-testsuite age gnupg
 iproute2 iptables procps python3 curl postfix dovecot-core dovecot-pop3d
 swaks libio-socket-inet6-perl s-nail fetchmail tshark faketime
