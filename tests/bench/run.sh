@@ -781,7 +781,7 @@ echo
 
 "$CC" -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Idaemon/core \
     -o "$TMP/bench_inproc" tests/bench/bench_inproc.c "$LIB" \
-    -lgcrypt -lgpg-error -ljson-c -pthread || die "building bench_inproc failed"
+    -lgcrypt -lgpg-error -lsodium -ljson-c -pthread || die "building bench_inproc failed"
 "$TMP/bench_inproc" "$INPROC_MB" "$INPROC_REPS" >"$TMP/inproc.out" ||
     die "bench_inproc failed"
 grep -v '^RESULT ' "$TMP/inproc.out"

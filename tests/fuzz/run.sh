@@ -36,7 +36,7 @@ out=build/fuzz
 CFLAGS_FUZZ="-g -O1 -std=c11 -D_GNU_SOURCE -Idaemon/core -Iinclude \
 $(pkg-config --cflags json-c 2>/dev/null) \
 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
-LIBS_FUZZ="-lgcrypt -lgpg-error -ljson-c"
+LIBS_FUZZ="-lgcrypt -lgpg-error -lsodium -ljson-c"
 mkdir -p "$out/obj" "$out/logs" "$out/corpus" "$out/artifacts" || exit 2
 
 if ! command -v "$CC_FUZZ" >/dev/null 2>&1; then
