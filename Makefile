@@ -115,7 +115,8 @@ $(CTL_LIB): $(CTL_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/tcp2-mail: $(BUILD)/obj/daemon/tools/tcp2-mail.o $(CORE_LIB)
+$(BUILD)/bin/tcp2-mail: $(BUILD)/obj/daemon/tools/tcp2-mail.o \
+    $(BUILD)/obj/daemon/tools/sink.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

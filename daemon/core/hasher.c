@@ -3,8 +3,10 @@
  *
  * The worker takes data two ways.  Copied: a single-producer,
  * single-consumer byte ring under one mutex; the writer copies in and
- * signals, the worker hashes the largest contiguous filled span outside
- * the lock and frees it (the decoder's small pieces).  Lent: the caller's
+ * signals once a batch (TCP2_HASHER_BATCH) waits, the worker hashes the
+ * largest contiguous filled span outside the lock and frees it (the
+ * decoder's 16 KiB pieces: waking the worker for each cost more context
+ * switches than hashing).  Lent: the caller's
  * own buffer, hashed in place while the caller goes on reading it, until
  * the caller settles (the encoder's large writes: no copy, no ring pages,
  * two hand-offs per write).  Either way the bytes are hashed in the order
@@ -32,7 +34,16 @@ struct tcp2_hasher {
 	size_t lentlen;
 	int worker_waits;	/* signal only a side that sleeps */
 	int writer_waits;
+	int flush;		/* hash what the ring holds, even a part */
 };
+
+/* Whether the worker has something to do (called under mu). */
+static int
+work_ready(const struct tcp2_hasher *h)
+{
+	return h->lent != NULL || h->done || h->fill >= TCP2_HASHER_BATCH ||
+	    (h->flush && h->fill > 0);
+}
 
 static void *
 worker(void *arg)
@@ -42,7 +53,7 @@ worker(void *arg)
 
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		while (h->fill == 0 && h->lent == NULL && !h->done) {
+		while (!work_ready(h)) {
 			h->worker_waits = 1;
 			pthread_cond_wait(&h->cv, &h->mu);
 			h->worker_waits = 0;
@@ -144,23 +155,29 @@ tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
 		h->fill += n;
 		p += n;
 		len -= n;
-		if (h->worker_waits)
+		if (h->worker_waits && work_ready(h))
 			pthread_cond_broadcast(&h->cv);
 	}
 	pthread_mutex_unlock(&h->mu);
 }
 
 /* Wait until nothing is lent to the worker and, with ring, the ring is
- * empty too. */
+ * empty too (the worker is told to take a part batch). */
 static void
 drain(struct tcp2_hasher *h, int ring)
 {
 	pthread_mutex_lock(&h->mu);
+	if (ring && h->fill > 0) {
+		h->flush = 1;
+		if (h->worker_waits)
+			pthread_cond_broadcast(&h->cv);
+	}
 	while ((ring && h->fill > 0) || h->lent != NULL) {
 		h->writer_waits = 1;
 		pthread_cond_wait(&h->cv, &h->mu);
 		h->writer_waits = 0;
 	}
+	h->flush = 0;
 	pthread_mutex_unlock(&h->mu);
 }
 

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include "error.h"
 #include "keyx.h"
 #include "message.h"
+#include "sink.h"
 #include "state.h"
 
 #define EX_FAIL		1
@@ -69,128 +69,6 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 success, 1 failure (reason on stderr), 2 usage error.\n";
 
-/*
- * Growable output buffer: stdout sees it only on success.  A message's
- * output is written once, at the end, so the buffer's pages are all
- * touched once; on large buffers transparent huge pages (where the kernel
- * offers them on request) turn thousands of page faults into a few, which
- * was a large part of the time a 10 MB message took.
- */
-struct obuf {
-	uint8_t *p;
-	size_t len, cap;
-	/* Streaming into a regular file (ciphertext only): batches go to fd
-	 * as they fill, and a failure truncates the file back to start.
-	 * fd 0 (the zeroed default) means: buffer everything. */
-	int fd;
-	off_t start;
-	int streamed;		/* something reached fd */
-};
-
-#define STREAM_BATCH	(1u << 20)
-
-static int write_fd(int fd, const void *buf, size_t len);
-
-#define HUGE_PAGE	(2u << 20)
-
-/* Ask for huge pages on the page-aligned part of a large buffer. */
-static void
-advise_huge(void *p, size_t len)
-{
-#ifdef MADV_HUGEPAGE
-	long pg = sysconf(_SC_PAGESIZE);
-	uintptr_t a = (uintptr_t)p, start, end;
-
-	if (len < HUGE_PAGE || pg <= 0)
-		return;
-	start = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
-	end = (a + len) & ~((uintptr_t)pg - 1);
-	if (end > start)
-		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)len;
-#endif
-}
-
-/* Room for about hint bytes up front (a hint only: obuf_put still grows
- * the buffer); nothing happens when the allocation fails. */
-static void
-obuf_reserve(struct obuf *b, size_t hint)
-{
-	size_t cap;
-	uint8_t *np;
-
-	if (hint < HUGE_PAGE || hint > MAX_INPUT * 2 || b->p != NULL)
-		return;
-	cap = (hint + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-	np = aligned_alloc(HUGE_PAGE, cap);
-	if (np == NULL)
-		return;
-	advise_huge(np, cap);
-	b->p = np;
-	b->cap = cap;
-}
-
-/* Wipe what the buffer holds and free it; the fields are left as they
- * were for the caller to reset. */
-static void
-obuf_wipe_free(struct obuf *b)
-{
-	if (b->p != NULL)
-		tcp2_crypto_wipe(b->p, b->len);
-	free(b->p);
-}
-
-static int
-obuf_put(void *arg, const void *data, size_t len)
-{
-	struct obuf *b = arg;
-	uint8_t *np;
-	size_t nc;
-
-	if (b->fd > 0 && b->len + len > STREAM_BATCH && b->len > 0) {
-		b->streamed = 1;
-		if (write_fd(b->fd, b->p, b->len) != 0)
-			return TCP2_EIO;
-		b->len = 0;
-	}
-
-	if (len > MAX_INPUT * 2 || b->len + len > MAX_INPUT * 2)
-		return TCP2_ETOOBIG;
-	if (b->len + len > b->cap) {
-		nc = (b->len + len) * 2;
-		if (nc < HUGE_PAGE) {
-			np = realloc(b->p, nc);
-		} else {
-			/* A fresh huge-page-aligned block rather than
-			 * realloc: mremap would split the huge pages. */
-			nc = (nc + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-			np = aligned_alloc(HUGE_PAGE, nc);
-			if (np != NULL) {
-				advise_huge(np, nc);
-				if (b->len > 0)
-					memcpy(np, b->p, b->len);
-				obuf_wipe_free(b);
-			}
-		}
-		if (np == NULL)
-			return TCP2_ENOMEM;
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
-static void
-obuf_free(struct obuf *b)
-{
-	obuf_wipe_free(b);
-	memset(b, 0, sizeof(*b));
-}
-
 /* Bytes left on stdin when it is a regular file, else 0 (unknown). */
 static size_t
 input_size(void)
@@ -225,56 +103,24 @@ fail(const char *what, int rc)
 	return EX_FAIL;
 }
 
-static int
-write_fd(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Stream b into stdout when it is a regular file: the ciphertext of a
- * large message then never sits whole in memory, and "nothing written
- * on failure" still holds, by truncating back (obuf_abandon).
- */
+/* After a failure: take back what reached stdout. */
 static void
-obuf_stream_stdout(struct obuf *b)
+abandon_output(struct sink *out)
 {
-	struct stat st;
-	off_t off;
-
-	int fl;
-
-	if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (fl = fcntl(STDOUT_FILENO, F_GETFL)) < 0)
-		return;
-	/* ">>" (O_APPEND) writes at the end, whatever the offset says. */
-	off = (fl & O_APPEND) ? st.st_size : lseek(STDOUT_FILENO, 0, SEEK_CUR);
-	if (off < 0)
-		return;
-	b->fd = STDOUT_FILENO;
-	b->start = off;
-}
-
-/* After a failure: take back what was streamed. */
-static void
-obuf_abandon(struct obuf *b)
-{
-	if (b->fd > 0 && b->streamed && (ftruncate(b->fd, b->start) != 0 ||
-	    lseek(b->fd, b->start, SEEK_SET) < 0))
+	if (sink_abandon(out) != 0)
 		warnx1("could not remove the partial output: %s",
 		    strerror(errno));
+}
+
+/* After a success: the output, whole, or a failure taken back. */
+static int
+commit_output(struct sink *out)
+{
+	if (sink_commit(out) == 0)
+		return 0;
+	warnx1("writing output: %s", strerror(errno));
+	abandon_output(out);
+	return EX_FAIL;
 }
 
 static int
@@ -417,17 +263,17 @@ cmd_keyx_start(struct tcp2_state *s, const char *account, const char *to)
 static int
 cmd_keyx_recv(struct tcp2_state *s)
 {
-	struct obuf in = { 0 };
+	struct sink in = SINK_INIT;
 	enum tcp2_keyx_result res;
 	char out[KEYX_OUT];
 	size_t n;
 	int rc;
 
-	rc = read_input(obuf_put, &in);
+	rc = read_input(sink_put, &in);
 	if (rc == 0)
 		rc = tcp2_state_keyx_recv(s, (const char *)in.p, in.len,
 		    (uint64_t)time(NULL), &res, out, sizeof(out), &n);
-	obuf_free(&in);
+	sink_free(&in);
 	if (rc == TCP2_ENOENT) {
 		warnx1("keyx-recv: not a key-exchange mail for an account of "
 		    "this store");
@@ -470,7 +316,7 @@ cmd_encrypt(struct tcp2_state *s, const char *account, char *to)
 	const char *rcpt[TCP2_MSG_MAX_RCPT];
 	struct tcp2_msg_enc_params p = { 0 };
 	struct tcp2_msg_enc *e = NULL;
-	struct obuf out = { 0 };
+	struct sink out = SINK_INIT;
 	size_t n, nkeys, bad = 0;
 	int rc, ex = EX_FAIL;
 
@@ -497,18 +343,15 @@ cmd_encrypt(struct tcp2_state *s, const char *account, char *to)
 	p.nkeys = nkeys;
 	p.sign_sec = a->ed_sec;
 	p.sign_addr = a->addr;
-	p.out = obuf_put;
+	p.out = sink_put;
 	p.arg = &out;
 	p.parallel = 1;	/* a command-line tool may use both cores */
 	/* The output: clear header fields (at most twice the 16 KiB header
 	 * window, line ends rewritten), about 1 KiB of MIME text, and the
 	 * input with 16 bytes per 16 KiB chunk and the key wraps, in base64
 	 * lines of 76 characters for 57 bytes. */
-	obuf_stream_stdout(&out);
-	if (out.fd > 0)
-		obuf_reserve(&out, 2 * STREAM_BATCH);
-	else if ((n = input_size()) > 0)
-		obuf_reserve(&out, (n + n / 1024 + nkeys * 64 + 4096) / 57 *
+	if (!sink_stream_stdout(&out) && (n = input_size()) > 0)
+		sink_reserve(&out, (n + n / 1024 + nkeys * 64 + 4096) / 57 *
 		    78 + 48 * 1024);
 	rc = tcp2_msg_enc_new(&e, &p);
 	if (rc == 0)
@@ -516,20 +359,21 @@ cmd_encrypt(struct tcp2_state *s, const char *account, char *to)
 	if (rc == 0)
 		rc = tcp2_msg_enc_finish(e);
 	if (rc != 0) {
-		obuf_abandon(&out);
-		ex = fail("encrypt", rc);
+		if (out.err != 0)
+			warnx1("writing output: %s", strerror(out.err));
+		else
+			(void)fail("encrypt", rc);
+		abandon_output(&out);
 		goto out;
 	}
 	if (!tcp2_msg_enc_signed(e))
 		warnx1("warning: From: is not %s: the message is not signed "
 		    "and recipients will not see it as verified", a->addr);
-	ex = write_all(out.p, out.len);
-	if (ex != 0)
-		obuf_abandon(&out);
+	ex = commit_output(&out);
 out:
 	tcp2_msg_enc_free(e);
 	tcp2_crypto_wipe(keys, sizeof(keys));
-	obuf_free(&out);
+	sink_free(&out);
 	return ex;
 }
 
@@ -589,17 +433,18 @@ cmd_decrypt(struct tcp2_state *s, const struct dec_opts *o)
 {
 	struct tcp2_msg_dec_params p = { 0 };
 	struct tcp2_msg_dec *d = NULL;
-	struct obuf out = { 0 };
+	struct sink out = SINK_INIT;
 	int rc, ex;
 
 	p.lookup = tcp2_state_lookup;
 	p.lookup_arg = s;
-	p.out = obuf_put;
+	p.out = sink_put;
 	p.arg = &out;
 	p.flags = o->keep_trace ? TCP2_DEC_KEEP_TRACE : 0;
 	p.parallel = 1;
-	/* The plaintext is shorter than its base64 encoding. */
-	obuf_reserve(&out, input_size());
+	/* Held, never streamed: not a byte of a forged message reaches
+	 * stdout, even for a moment.  It is shorter than its base64. */
+	sink_reserve(&out, input_size());
 	rc = tcp2_msg_dec_new(&d, &p);
 	if (rc == 0)
 		rc = read_input(dec_feed, d);
@@ -617,10 +462,10 @@ cmd_decrypt(struct tcp2_state *s, const struct dec_opts *o)
 	}
 	ex = dec_report(s, d, o);
 	if (ex == 0)
-		ex = write_all(out.p, out.len);
+		ex = commit_output(&out);
 out:
 	tcp2_msg_dec_free(d);
-	obuf_free(&out);
+	sink_free(&out);
 	return ex;
 }
 

@@ -307,6 +307,32 @@ check "peer-accept without a pending change: exit 1" failed1
 tm a peer-reject "$B"
 check "peer-reject without a pending change: exit 1" failed1
 
+# ---------------------------------------------------------------- output files
+
+# Into a regular file the ciphertext is streamed in batches (2 MiB), and a
+# failure takes back what was written.  A 4 MB message, so that several
+# batches reach the file.
+{ mkmsg "$A" "$B" big; head -c 3000000 /dev/urandom | base64 -w 76; } >"$T/big.txt"
+"$BIN" --store "$S/a" encrypt --to "$B" <"$T/big.txt" >"$T/big.eml" 2>"$T/err"
+rc=$?
+tm b decrypt <"$T/big.eml"
+check "a 4 MB message encrypted into a file decrypts to the original" \
+    eval 'cmp -s "$T/out" "$T/big.txt"'
+# A file that may not grow past 1 MiB (ulimit -f counts 1 KiB blocks;
+# SIGXFSZ ignored, so write(2) fails with EFBIG), opened for appending.
+printf 'kept line\n' >"$T/big.out"
+(
+	trap '' XFSZ
+	ulimit -f 1024
+	exec "$BIN" --store "$S/a" encrypt --to "$B" <"$T/big.txt" \
+	    >>"$T/big.out" 2>"$T/err"
+)
+rc=$?
+check "encrypt into a file that cannot grow: exit 1, one line saying why" \
+    eval 'rc_is 1 && [ "$(nerr)" -eq 1 ] && err_has "writing output: File too large"'
+check "... the file holds what it held before, nothing of the message" \
+    eval '[ "$(cat "$T/big.out")" = "kept line" ]'
+
 # ---------------------------------------------------------------- carol
 
 mkmsg "$A" "$C" tocarol >"$T/tocarol.txt"
