@@ -442,9 +442,13 @@ cmd_decrypt(struct tcp2_state *s, const struct dec_opts *o)
 	p.arg = &out;
 	p.flags = o->keep_trace ? TCP2_DEC_KEEP_TRACE : 0;
 	p.parallel = 1;
-	/* Held, never streamed: not a byte of a forged message reaches
-	 * stdout, even for a moment.  It is shorter than its base64. */
-	sink_reserve(&out, input_size());
+	/* Into a regular file the plaintext is streamed, and taken back
+	 * (truncated) when the message turns out forged or replayed: the
+	 * file is the user's own and holds nothing of it afterwards.  Into
+	 * a pipe it is held until then, so a reader never sees a byte of a
+	 * forged message.  It is shorter than its base64. */
+	if (!sink_stream_stdout(&out))
+		sink_reserve(&out, input_size());
 	rc = tcp2_msg_dec_new(&d, &p);
 	if (rc == 0)
 		rc = read_input(dec_feed, d);
@@ -456,13 +460,19 @@ cmd_decrypt(struct tcp2_state *s, const struct dec_opts *o)
 		warnx1("decrypt: no key for this message (not for us, or the "
 		    "sender's key exchange is missing)");
 	if (rc != 0) {
-		ex = rc == TCP2_EFORMAT || rc == TCP2_ENOKEY ? EX_FAIL :
-		    fail("decrypt", rc);
+		if (out.err != 0)
+			warnx1("writing output: %s", strerror(out.err));
+		else if (rc != TCP2_EFORMAT && rc != TCP2_ENOKEY)
+			(void)fail("decrypt", rc);
+		ex = EX_FAIL;
+		abandon_output(&out);
 		goto out;
 	}
 	ex = dec_report(s, d, o);
 	if (ex == 0)
 		ex = commit_output(&out);
+	else
+		abandon_output(&out);
 out:
 	tcp2_msg_dec_free(d);
 	sink_free(&out);

@@ -521,6 +521,23 @@ check "... reported as FORGED" err_has FORGED
 tm b decrypt --force <"$T/forged.eml"
 check "forged with --force: written byte-identical, exit 0" out_same "$T/pretend.txt"
 check "... still reported as FORGED" err_has FORGED
+# A forged message larger than a write batch (2 MiB): into a file, what
+# was written before the signature check failed is taken back; into a
+# pipe, not a byte of it is written.
+{
+	printf 'From: %s\nTo: %s\nSubject: big pretend\n\n' "$C" "$B"
+	head -c 3000000 /dev/urandom | base64 -w 76
+} >"$T/bigp.txt"
+"$BIN" --store "$S/a" encrypt --to "$B" <"$T/bigp.txt" 2>/dev/null |
+    sed "1,/^\$/s/^From: .*/From: $A/" >"$T/bigf.eml"
+printf 'kept line\n' >"$T/bigf.out"
+"$BIN" --store "$S/b" decrypt <"$T/bigf.eml" >>"$T/bigf.out" 2>"$T/err"
+rc=$?
+check "a forged 4 MB message into a file: exit 1, FORGED, the file as it was" \
+    eval 'rc_is 1 && err_has FORGED && [ "$(cat "$T/bigf.out")" = "kept line" ]'
+"$BIN" --store "$S/b" decrypt <"$T/bigf.eml" 2>"$T/err" | wc -c >"$T/bigf.n"
+check "... into a pipe: not a byte of it" \
+    eval 'err_has FORGED && [ "$(tr -d " " <"$T/bigf.n")" = 0 ]'
 # A server rewrites the clear From: of alice's signed message.
 mkmsg "$A" "$B" rewritten >"$T/rewritten.txt"
 tm a encrypt --to "$B" <"$T/rewritten.txt"
