@@ -496,6 +496,16 @@ dec_b64_line(struct tcp2_msg_dec *d, const char *l, size_t n)
 
 	if (d->overlong)
 		return TCP2_EFORMAT;
+	/* Most lines fit in the open chunk: decoded straight into it.  (A
+	 * line that fills it exactly leaves it full, opened only when more
+	 * bytes follow, as dec_bin does.) */
+	if (d->keyed && d->cblen + n / 4 * 3 + 3 <= MSG_SEALED_CHUNK) {
+		k = tcp2_b64_dec_line(&d->b64, d->cbuf + d->cblen, l, n);
+		if (k < 0)
+			return (int)k;
+		d->cblen += (size_t)k;
+		return 0;
+	}
 	k = tcp2_b64_dec_line(&d->b64, bin, l, n);
 	if (k < 0)
 		return (int)k;
