@@ -274,13 +274,14 @@ tcp2_b64_dec_line(struct tcp2_b64_dec *d, uint8_t *out, const char *line,
     size_t len)
 {
 	const unsigned char *l = (const unsigned char *)line;
-	size_t i = 0;
+	size_t i = 0, room;
 	long n = 0, r;
 	uint32_t v, w;
 	uint8_t a;
 
 	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
 		len--;
+	room = len / 4 * 3 + 3;	/* at most what the caller gave */
 	for (;;) {
 		/*
 		 * Fast path: whole quads of four alphabet characters, with
@@ -290,10 +291,13 @@ tcp2_b64_dec_line(struct tcp2_b64_dec *d, uint8_t *out, const char *line,
 		 */
 		if (d->nquad == 0 && !d->done) {
 			/* Two quads a step, their six bytes stored as one
-			 * 64-bit word: the two bytes past them stay inside
-			 * the len / 4 * 3 + 3 the caller gave, and the next
-			 * step or the quad loop overwrites them. */
-			for (; i + 8 <= len; i += 8, n += 6) {
+			 * 64-bit word, while its two bytes past them stay in
+			 * the room the caller gave (a quad completed from
+			 * the line before gave 3 bytes for fewer than 4
+			 * characters); the next step or the quad loop
+			 * overwrites them. */
+			for (; i + 8 <= len && (size_t)n + 8 <= room;
+			    i += 8, n += 6) {
 				v = b64_d0[l[i]] | b64_d1[l[i + 1]] |
 				    b64_d2[l[i + 2]] | b64_d3[l[i + 3]];
 				w = b64_d0[l[i + 4]] | b64_d1[l[i + 5]] |
