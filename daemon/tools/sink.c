@@ -83,16 +83,23 @@ sink_alloc(size_t n, size_t *cap)
 int
 sink_stream_stdout(struct sink *s)
 {
-	struct stat st;
+	struct stat st, se;
 	off_t off;
 	int fl;
 
 	if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (fl = fcntl(STDOUT_FILENO, F_GETFL)) < 0)
 		return 0;
-	/* ">>" (O_APPEND) writes at the end, whatever the offset says. */
+	/* "> f 2>&1": a message on stderr would land inside the output,
+	 * or be truncated away with it. */
+	if (fstat(STDERR_FILENO, &se) == 0 && se.st_dev == st.st_dev &&
+	    se.st_ino == st.st_ino)
+		return 0;
+	/* ">>" (O_APPEND) writes at the end, whatever the offset says.
+	 * Elsewhere than at the end ("1<>f"), taking back by truncating
+	 * would cut bytes that are not ours: hold in memory instead. */
 	off = (fl & O_APPEND) ? st.st_size : lseek(STDOUT_FILENO, 0, SEEK_CUR);
-	if (off < 0)
+	if (off < 0 || off != st.st_size)
 		return 0;
 	s->fd = STDOUT_FILENO;
 	s->start = off;
@@ -122,6 +129,8 @@ sink_put_stream(struct sink *s, const uint8_t *d, size_t len)
 	}
 	while (len > 0) {
 		if (s->len == s->cap) {
+			s->wrote = 1;
+			s->hi = s->cap;
 			if ((s->err = sink_write_fd(s->fd, s->p, s->len)) != 0)
 				return TCP2_EIO;
 			s->len = 0;
@@ -180,10 +189,14 @@ sink_commit(struct sink *s)
 {
 	int err;
 
-	if (s->len > 0 && (err = sink_write_fd(STDOUT_FILENO, s->p,
-	    s->len)) != 0) {
-		errno = err;
-		return -1;
+	if (s->len > s->hi)
+		s->hi = s->len;
+	if (s->len > 0) {
+		s->wrote = 1;
+		if ((err = sink_write_fd(STDOUT_FILENO, s->p, s->len)) != 0) {
+			errno = err;
+			return -1;
+		}
 	}
 	s->len = 0;
 	return 0;
@@ -192,8 +205,8 @@ sink_commit(struct sink *s)
 int
 sink_abandon(struct sink *s)
 {
-	/* Nothing of ours can be in the file before the first put. */
-	if (s->fd < 0 || s->total == 0)
+	/* Nothing of ours can be in the file before the first write. */
+	if (s->fd < 0 || !s->wrote)
 		return 0;
 	if (ftruncate(s->fd, s->start) != 0 ||
 	    lseek(s->fd, s->start, SEEK_SET) < 0)
@@ -204,8 +217,10 @@ sink_abandon(struct sink *s)
 void
 sink_free(struct sink *s)
 {
+	if (s->len > s->hi)
+		s->hi = s->len;
 	if (s->p != NULL)
-		tcp2_crypto_wipe(s->p, s->len);
+		tcp2_crypto_wipe(s->p, s->hi);
 	free(s->p);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;

@@ -19,20 +19,23 @@
 #define SINK_MAX	(512u << 20)	/* largest output held or streamed */
 #define SINK_BATCH	(2u << 20)	/* bytes a write(2) of a stream */
 
-/* Caller-owned; zero it (or use SINK_INIT) before use. */
+/* Caller-owned; initialise with SINK_INIT (fd -1: in memory). */
 struct sink {
 	uint8_t *p;		/* held bytes, or the batch being filled */
 	size_t len, cap;
+	size_t hi;		/* most bytes p ever held: wiped on free */
 	size_t total;		/* bytes put, for SINK_MAX */
 	int fd;			/* stream target; -1: in memory */
 	off_t start;		/* the file's length before us */
+	int wrote;		/* a write(2) to fd was tried */
 	int err;		/* errno of a failed streamed write */
 };
 
 #define SINK_INIT	{ .fd = -1 }
 
-/* Stream into stdout when it is a regular file (else stay in memory).
- * Returns 1 when streaming, 0 otherwise; never fails. */
+/* Stream into stdout when it is a regular file positioned at its end and
+ * not also stderr (else stay in memory).  Returns 1 when streaming, 0
+ * otherwise; never fails. */
 int sink_stream_stdout(struct sink *s);
 
 /* In memory: room for about hint bytes up front.  A hint only, ignored

@@ -442,13 +442,11 @@ cmd_decrypt(struct tcp2_state *s, const struct dec_opts *o)
 	p.arg = &out;
 	p.flags = o->keep_trace ? TCP2_DEC_KEEP_TRACE : 0;
 	p.parallel = 1;
-	/* Into a regular file the plaintext is streamed, and taken back
-	 * (truncated) when the message turns out forged or replayed: the
-	 * file is the user's own and holds nothing of it afterwards.  Into
-	 * a pipe it is held until then, so a reader never sees a byte of a
-	 * forged message.  It is shorter than its base64. */
-	if (!sink_stream_stdout(&out))
-		sink_reserve(&out, input_size());
+	/* Held, never streamed, even into a regular file: a killed process
+	 * or a file that cannot be truncated back would leave a forged
+	 * message's plaintext there, and a reader of the file would see it
+	 * before the signature is checked.  It is shorter than its base64. */
+	sink_reserve(&out, input_size());
 	rc = tcp2_msg_dec_new(&d, &p);
 	if (rc == 0)
 		rc = read_input(dec_feed, d);

@@ -521,9 +521,8 @@ check "... reported as FORGED" err_has FORGED
 tm b decrypt --force <"$T/forged.eml"
 check "forged with --force: written byte-identical, exit 0" out_same "$T/pretend.txt"
 check "... still reported as FORGED" err_has FORGED
-# A forged message larger than a write batch (2 MiB): into a file, what
-# was written before the signature check failed is taken back; into a
-# pipe, not a byte of it is written.
+# A forged message larger than tcp2-mail's write batch (2 MiB): neither a
+# file nor a pipe gets a byte of it.
 {
 	printf 'From: %s\nTo: %s\nSubject: big pretend\n\n' "$C" "$B"
 	head -c 3000000 /dev/urandom | base64 -w 76
