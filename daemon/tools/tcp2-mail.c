@@ -458,19 +458,13 @@ cmd_decrypt(struct tcp2_state *s, const struct dec_opts *o)
 		warnx1("decrypt: no key for this message (not for us, or the "
 		    "sender's key exchange is missing)");
 	if (rc != 0) {
-		if (out.err != 0)
-			warnx1("writing output: %s", strerror(out.err));
-		else if (rc != TCP2_EFORMAT && rc != TCP2_ENOKEY)
-			(void)fail("decrypt", rc);
-		ex = EX_FAIL;
-		abandon_output(&out);
+		ex = rc == TCP2_EFORMAT || rc == TCP2_ENOKEY ? EX_FAIL :
+		    fail("decrypt", rc);
 		goto out;
 	}
 	ex = dec_report(s, d, o);
 	if (ex == 0)
 		ex = commit_output(&out);
-	else
-		abandon_output(&out);
 out:
 	tcp2_msg_dec_free(d);
 	sink_free(&out);
