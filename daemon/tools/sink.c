@@ -20,10 +20,10 @@
 
 #define HUGE_PAGE	(2u << 20)
 
-/* Write all of buf to fd; 0, or an errno value. */
-static int
-sink_write_fd(int fd, const uint8_t *p, size_t len)
+int
+sink_write_fd(int fd, const void *buf, size_t len)
 {
+	const uint8_t *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
@@ -116,6 +116,24 @@ sink_reserve(struct sink *s, size_t hint)
 		s->cap = 0;
 }
 
+/* Write out what p holds (noting how much it ever held, to wipe); 0 or
+ * an errno value. */
+static int
+sink_flush(struct sink *s)
+{
+	int err = 0;
+
+	if (s->len > s->hi)
+		s->hi = s->len;
+	if (s->len > 0) {
+		s->wrote = 1;
+		err = sink_write_fd(s->fd >= 0 ? s->fd : STDOUT_FILENO, s->p,
+		    s->len);
+	}
+	s->len = 0;
+	return err;
+}
+
 /* Streaming: fill one batch buffer, write it out when full. */
 static int
 sink_put_stream(struct sink *s, const uint8_t *d, size_t len)
@@ -128,13 +146,8 @@ sink_put_stream(struct sink *s, const uint8_t *d, size_t len)
 			return TCP2_ENOMEM;
 	}
 	while (len > 0) {
-		if (s->len == s->cap) {
-			s->wrote = 1;
-			s->hi = s->cap;
-			if ((s->err = sink_write_fd(s->fd, s->p, s->len)) != 0)
-				return TCP2_EIO;
-			s->len = 0;
-		}
+		if (s->len == s->cap && (s->err = sink_flush(s)) != 0)
+			return TCP2_EIO;
 		n = s->cap - s->len;
 		if (n > len)
 			n = len;
@@ -189,16 +202,10 @@ sink_commit(struct sink *s)
 {
 	int err;
 
-	if (s->len > s->hi)
-		s->hi = s->len;
-	if (s->len > 0) {
-		s->wrote = 1;
-		if ((err = sink_write_fd(STDOUT_FILENO, s->p, s->len)) != 0) {
-			errno = err;
-			return -1;
-		}
+	if ((err = sink_flush(s)) != 0) {
+		errno = err;
+		return -1;
 	}
-	s->len = 0;
 	return 0;
 }
 

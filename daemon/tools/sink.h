@@ -55,6 +55,10 @@ int sink_commit(struct sink *s);
  * set when the file could not be truncated. */
 int sink_abandon(struct sink *s);
 
+/* Write all of buf to fd, through short writes and EINTR.  Returns 0, or
+ * the errno value of the failed write (EIO for a write of 0 bytes). */
+int sink_write_fd(int fd, const void *buf, size_t len);
+
 /* Wipe every byte held and free everything; s is then as SINK_INIT. */
 void sink_free(struct sink *s);
 

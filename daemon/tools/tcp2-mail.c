@@ -126,19 +126,11 @@ commit_output(struct sink *out)
 static int
 write_all(const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	ssize_t n;
+	int err = sink_write_fd(STDOUT_FILENO, buf, len);
 
-	while (len > 0) {
-		n = write(STDOUT_FILENO, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			warnx1("writing output: %s", strerror(errno));
-			return EX_FAIL;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (err != 0) {
+		warnx1("writing output: %s", strerror(err));
+		return EX_FAIL;
 	}
 	return 0;
 }
