@@ -4,13 +4,15 @@
  * every length 0..300 and for random data under any split into pieces,
  * round trips line by line, and the decoder's strictness (characters
  * outside the alphabet anywhere in a line, bad padding, data after
- * padding, non-canonical trailing bits, incomplete quads).
+ * padding, non-canonical trailing bits, incomplete quads).  The AVX2
+ * blocks of base64_avx2.c on their own, against the same reference.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base64.h"
+#include "base64_avx2.h"
 #include "error.h"
 #include "harness.h"
 
@@ -514,6 +516,83 @@ test_reinit(void)
 	    memcmp(o, "foo", 3) == 0, "init resets the decoder");
 }
 
+/* Reference decoding of whole quads of alphabet characters. */
+static void
+ref_decode(uint8_t *out, const char *in, size_t len)
+{
+	uint32_t v;
+	size_t i, k;
+
+	for (i = 0; i + 4 <= len; i += 4) {
+		for (v = 0, k = 0; k < 4; k++)
+			v = v << 6 | (uint32_t)(strchr(alpha, in[i + k]) - alpha);
+		*out++ = (uint8_t)(v >> 16);
+		*out++ = (uint8_t)(v >> 8);
+		*out++ = (uint8_t)v;
+	}
+}
+
+static void
+test_avx2(void)
+{
+	char text[96], ref[160], enc[160];
+	uint8_t bin[120], out[96], want[72];
+	size_t i, n, used, pos, bad = 0, badenc = 0;
+	int c;
+
+	if (!tcp2_b64_avx2_usable()) {
+		t_check(1, "no AVX2 on this CPU: the scalar loops do it all");
+		return;
+	}
+	for (i = 0; i < 2000; i++) {
+		for (n = 0; n < sizeof(text); n++)
+			text[n] = alpha[rnd() % 64];
+		memset(out, 0xaa, sizeof(out));
+		used = tcp2_b64_avx2_dec(out, sizeof(out),
+		    (const unsigned char *)text, sizeof(text), &n);
+		ref_decode(want, text, sizeof(text));
+		if (used != 96 || n != 72 || memcmp(out, want, 72) != 0)
+			bad++;
+		fill(bin, sizeof(bin));
+		n = 28 + rnd() % 93;
+		used = tcp2_b64_avx2_enc(enc, bin, n);
+		ref_encode(ref, bin, used, "");
+		if (used != (n - 4) / 24 * 24 ||
+		    memcmp(enc, ref, used / 3 * 4) != 0)
+			badenc++;
+	}
+	t_check(bad == 0, "AVX2 decode of 2000 random 96-character runs: the "
+	    "reference bytes (%zu bad)", bad);
+	t_check(badenc == 0, "AVX2 encode of 2000 random 28..120-byte runs: "
+	    "the reference characters, 24 bytes a block while 28 are "
+	    "readable (%zu bad)", badenc);
+
+	for (pos = 0, bad = 0; pos < 32; pos++) {
+		for (c = 0; c < 256; c++) {
+			for (n = 0; n < 32; n++)
+				text[n] = alpha[rnd() % 64];
+			text[pos] = (char)c;
+			used = tcp2_b64_avx2_dec(out, 32,
+			    (const unsigned char *)text, 32, &n);
+			if (!is_alpha(c)) {
+				if (used != 0 || n != 0)
+					bad++;
+				continue;
+			}
+			ref_decode(want, text, 32);
+			if (used != 32 || n != 24 || memcmp(out, want, 24) != 0)
+				bad++;
+		}
+	}
+	t_check(bad == 0, "AVX2 decode, each of 256 byte values at each of 32 "
+	    "positions: the alphabet decoded, anything else ('=' too) left "
+	    "to the scalar loop (%zu bad)", bad);
+
+	used = tcp2_b64_avx2_dec(out, 31, (const unsigned char *)text, 32, &n);
+	t_check(used == 0 && n == 0, "AVX2 decode stops where its 32-byte "
+	    "store would pass the room");
+}
+
 int
 main(void)
 {
@@ -527,5 +606,6 @@ main(void)
 	test_padding();
 	test_canonical();
 	test_reinit();
+	test_avx2();
 	return t_done();
 }

@@ -1,0 +1,33 @@
+/*
+ * base64_avx2.h - base64's 32-character blocks with AVX2, for base64.c.
+ *
+ * Private to base64.c (and its tests): the callers there keep the line
+ * structure, the carry and the padding; these only translate whole blocks.
+ */
+#ifndef TCP2_BASE64_AVX2_H
+#define TCP2_BASE64_AVX2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Whether this CPU has AVX2 (1) or the callers must do without (0). */
+int tcp2_b64_avx2_usable(void);
+
+/*
+ * Decode in[0..len) in blocks of 32 characters (24 bytes each) while a
+ * block is all alphabet (no '=', no stray) and its 32-byte store fits in
+ * out[0..room).  Returns the characters consumed, a multiple of 32; *nout
+ * gets the bytes decoded.  The 8 bytes after each block's 24 are
+ * scratch, within room.  Never fails: it stops instead.
+ */
+size_t tcp2_b64_avx2_dec(uint8_t *out, size_t room, const unsigned char *in,
+    size_t len, size_t *nout);
+
+/*
+ * Encode in[0..len) in blocks of 24 bytes (32 characters each) while 28
+ * bytes are readable from the block's start.  Returns the bytes consumed,
+ * a multiple of 24; out gets 32 characters for each 24.
+ */
+size_t tcp2_b64_avx2_enc(char *out, const uint8_t *in, size_t len);
+
+#endif /* TCP2_BASE64_AVX2_H */
