@@ -11,14 +11,26 @@
  * the caller settles (the encoder's large writes: no copy, no ring pages,
  * two hand-offs per write).  Either way the bytes are hashed in the order
  * they were given.
+ *
+ * The worker runs on any CPU but the one the writer is on when it starts.
+ * Left to itself, the scheduler queues a woken thread on its waker's CPU,
+ * behind the waker: on a 2-CPU machine the two threads then took turns on
+ * one CPU and the hash overlapped nothing (a 10 MB decrypt: 27 ms, 22.8
+ * with the worker kept off the writer's CPU).  The writer is not pinned;
+ * it keeps its CPU because it seldom sleeps.  With one CPU allowed, there
+ * is no worker: it could only take turns.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "crypto.h"
 #include "error.h"
 #include "hasher.h"
+
+#define HASHER_HUGE_PAGE	(2u << 20)
 
 struct tcp2_hasher {
 	struct tcp2_sha256_ctx *sha;
@@ -101,15 +113,51 @@ tcp2_hasher_new(struct tcp2_hasher **hp, int parallel)
 	return 0;
 }
 
+/*
+ * The CPUs the worker may use: those the process may, but the writer's
+ * current one.  Returns 0 when that leaves none (one CPU: no worker).
+ */
+static int
+worker_cpus(cpu_set_t *set)
+{
+	int me = sched_getcpu();
+
+	if (sched_getaffinity(0, sizeof(*set), set) != 0 ||
+	    CPU_COUNT(set) < 2)
+		return 0;
+	if (me >= 0 && me < CPU_SETSIZE)
+		CPU_CLR(me, set);
+	return 1;
+}
+
 static void
 start_worker(struct tcp2_hasher *h)
 {
-	h->ring = malloc(TCP2_HASHER_RING);
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int rc;
+
+	if (!worker_cpus(&set)) {
+		h->parallel = 0;	/* hash inline from now on */
+		return;
+	}
+	/* One huge page where the kernel has them: one fault, not 512. */
+	h->ring = aligned_alloc(HASHER_HUGE_PAGE, TCP2_HASHER_RING);
 	if (h->ring == NULL)
 		return;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(h->ring, TCP2_HASHER_RING, MADV_HUGEPAGE);
+#endif
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
-	if (pthread_create(&h->th, NULL, worker, h) != 0) {
+	rc = pthread_attr_init(&attr);
+	if (rc == 0) {
+		/* Best effort: a worker anywhere still hashes. */
+		(void)pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		rc = pthread_create(&h->th, &attr, worker, h);
+		pthread_attr_destroy(&attr);
+	}
+	if (rc != 0) {
 		pthread_cond_destroy(&h->cv);
 		pthread_mutex_destroy(&h->mu);
 		free(h->ring);

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define TCP2_HASHER_THRESHOLD	(1u << 20)	/* inline below this */
-#define TCP2_HASHER_RING	(4u << 20)
+#define TCP2_HASHER_RING	(2u << 20)
 #define TCP2_HASHER_BATCH	(512u << 10)	/* the worker wakes for this */
 #define TCP2_HASHER_LEND_MIN	(256u << 10)	/* lent below: copied */
 

@@ -318,6 +318,14 @@ rc=$?
 tm b decrypt <"$T/big.eml"
 check "a 4 MB message encrypted into a file decrypts to the original" \
     eval 'cmp -s "$T/out" "$T/big.txt"'
+# Allowed one CPU, tcp2-mail hashes without its worker thread (hasher.c).
+taskset -c 0 "$BIN" --store "$S/a" encrypt --to "$B" <"$T/big.txt" \
+    >"$T/big1.eml" 2>"$T/err" &&
+	taskset -c 0 "$BIN" --store "$S/b" decrypt <"$T/big1.eml" \
+	    >"$T/out" 2>"$T/err"
+rc=$?
+check "on one CPU (taskset -c 0): the 4 MB message round-trips, verified" \
+    eval 'rc_is 0 && err_has verified && cmp -s "$T/out" "$T/big.txt"'
 # A file that may not grow past 1 MiB (ulimit -f counts 1 KiB blocks;
 # SIGXFSZ ignored, so write(2) fails with EFBIG), opened for appending.
 printf 'kept line\n' >"$T/big.out"
