@@ -349,6 +349,36 @@ tcp2_b64_dec_line(struct tcp2_b64_dec *d, uint8_t *out, const char *line,
 	}
 }
 
+size_t
+tcp2_b64_dec_lines(const struct tcp2_b64_dec *d, uint8_t *out, size_t room,
+    const char *in, size_t len, size_t *nout)
+{
+	const unsigned char *l = (const unsigned char *)in;
+	size_t i = 0, n = 0, eol;
+
+	_Static_assert(TCP2_B64_LINES_ROOM >= TCP2_B64_AVX2_LINE_ROOM,
+	    "the fast path's scratch must fit");
+	if (d->nquad == 0 && !d->done && tcp2_b64_avx2_usable()) {
+		while (len - i > TCP2_B64_LINE &&
+		    room - n >= TCP2_B64_LINES_ROOM) {
+			if (l[i + TCP2_B64_LINE] == '\n')
+				eol = 1;
+			else if (l[i + TCP2_B64_LINE] == '\r' &&
+			    len - i > TCP2_B64_LINE + 1 &&
+			    l[i + TCP2_B64_LINE + 1] == '\n')
+				eol = 2;
+			else
+				break;
+			if (!tcp2_b64_avx2_dec_line(out + n, l + i))
+				break;
+			i += TCP2_B64_LINE + eol;
+			n += B64_LINE_IN;
+		}
+	}
+	*nout = n;
+	return i;
+}
+
 int
 tcp2_b64_dec_final(const struct tcp2_b64_dec *d)
 {

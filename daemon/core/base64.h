@@ -52,6 +52,22 @@ void tcp2_b64_dec_init(struct tcp2_b64_dec *d);
 long tcp2_b64_dec_line(struct tcp2_b64_dec *d, uint8_t *out,
     const char *line, size_t len);
 
+/*
+ * A fast path for the bulk of a body: decode whole lines of exactly
+ * TCP2_B64_LINE characters, each ended by CRLF or LF, from in[0..len)
+ * into out[0..room).  Stops before any other line (shorter, longer, with
+ * padding or a stray character: a delimiter, say), before a line end
+ * that is not all in yet, while the decoder carries a quad or saw
+ * padding, and where fewer than TCP2_B64_LINES_ROOM bytes of room are
+ * left (the bytes past a line's 57 are scratch).  Returns the input bytes
+ * consumed, whole lines with their ends; *nout gets the bytes written.
+ * The caller decodes what is left with tcp2_b64_dec_line.  Consumes
+ * nothing on CPUs without AVX2.
+ */
+#define TCP2_B64_LINES_ROOM	72
+size_t tcp2_b64_dec_lines(const struct tcp2_b64_dec *d, uint8_t *out,
+    size_t room, const char *in, size_t len, size_t *nout);
+
 /* 0 when the input ended on a quad boundary, else TCP2_EFORMAT. */
 int tcp2_b64_dec_final(const struct tcp2_b64_dec *d);
 

@@ -24,6 +24,14 @@ size_t tcp2_b64_avx2_dec(uint8_t *out, size_t room, const unsigned char *in,
     size_t len, size_t *nout);
 
 /*
+ * Decode one line of exactly 76 characters (TCP2_B64_LINE) when all are
+ * in the alphabet: returns 1 and out[0..57) holds its bytes.  Else 0.
+ * Either way out[0..65) may be written: out must hold 65 bytes.
+ */
+#define TCP2_B64_AVX2_LINE_ROOM	65
+int tcp2_b64_avx2_dec_line(uint8_t *out, const unsigned char *in);
+
+/*
  * Encode in[0..len) in blocks of 24 bytes (32 characters each) while 28
  * bytes are readable from the block's start.  Returns the bytes consumed,
  * a multiple of 24; out gets 32 characters for each 24.

@@ -612,6 +612,18 @@ tcp2_msg_dec_write(struct tcp2_msg_dec *d, const void *buf, size_t len)
 	if (d->dead || d->finished)
 		return TCP2_ESTATE;
 	while (len > 0) {
+		/* The bulk of the data part: whole base64 lines, many at a
+		 * time, straight into the open chunk (never filling it: a
+		 * full chunk is opened only once more bytes follow). */
+		if (d->st == D_P2B && d->keyed && d->llen == 0) {
+			k = tcp2_b64_dec_lines(&d->b64, d->cbuf + d->cblen,
+			    sizeof(d->cbuf) - d->cblen, p, len, &take);
+			d->cblen += take;
+			p += k;
+			len -= k;
+			if (len == 0)
+				break;
+		}
 		nl = memchr(p, '\n', len);
 		k = nl ? (size_t)(nl - p) + 1 : len;
 		/* A whole line in the caller's buffer needs no copy. */

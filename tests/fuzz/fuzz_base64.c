@@ -10,6 +10,9 @@
  *    option byte, then decoded line by line.  Asserts: the encoding is the
  *    same as a one-piece encoding, lines are at most TCP2_B64_LINE
  *    characters, and decoding gives the payload back byte for byte.
+ * Both sides first try tcp2_b64_dec_lines, the fast path over whole
+ * lines, at each line start, and check it against tcp2_b64_dec_line on
+ * the same lines.
  * Every output buffer is a heap block of exactly the documented size, so
  * ASan catches a write past the bound the header promises.
  */
@@ -53,16 +56,58 @@ dec_line(struct tcp2_b64_dec *d, const char *l, size_t n, uint8_t *out,
 	return k;
 }
 
+/*
+ * The fast path at t: whole lines into an exact-size block, then the same
+ * lines the careful way, which must agree.  Appends the bytes to out
+ * (room for cap) when out is given; *got gets their count.  Returns the
+ * input consumed.
+ */
+static size_t
+lines_side(struct tcp2_b64_dec *d, const char *t, size_t len, uint8_t *out,
+    size_t cap, size_t *got)
+{
+	size_t room = len / (TCP2_B64_LINE + 1) * 57 + TCP2_B64_LINES_ROOM;
+	uint8_t *fast = xmalloc(room), *slow = xmalloc(room);
+	size_t used, off = 0, slen = 0, n, ll;
+	const char *nl;
+
+	used = tcp2_b64_dec_lines(d, fast, room, t, len, got);
+	CHECK(used <= len && *got % 57 == 0 && *got <= room);
+	while (off < used) {
+		nl = memchr(t + off, '\n', used - off);
+		CHECK(nl != NULL);
+		n = (size_t)(nl - (t + off));
+		ll = n > 0 && t[off + n - 1] == '\r' ? n - 1 : n;
+		CHECK(ll == TCP2_B64_LINE);
+		CHECK(tcp2_b64_dec_line(d, slow + slen, t + off, ll) == 57);
+		slen += 57;
+		off += n + 1;
+	}
+	CHECK(slen == *got && (slen == 0 || memcmp(fast, slow, slen) == 0));
+	if (out != NULL) {
+		CHECK(*got <= cap);
+		memcpy(out, fast, *got);
+	}
+	free(fast);
+	free(slow);
+	return used;
+}
+
 /* The payload as received text: lines, then one exact-length value. */
 static void
 text_side(const char *t, size_t len)
 {
 	struct tcp2_b64_dec d;
 	const char *nl;
-	size_t n, ll;
+	size_t n, ll, got;
 
 	tcp2_b64_dec_init(&d);
 	while (len > 0) {
+		n = lines_side(&d, t, len, NULL, 0, &got);
+		t += n;
+		len -= n;
+		if (len == 0)
+			break;
 		nl = memchr(t, '\n', len);
 		n = nl ? (size_t)(nl - t) : len;
 		/* As the message decoder does: CRLF or LF ends a line. */
@@ -155,7 +200,7 @@ round_trip(const uint8_t *in, size_t len, unsigned int opt)
 	struct sbuf one = { 0 }, split = { 0 };
 	struct tcp2_b64_dec d;
 	uint8_t *back;
-	size_t off = 0, blen = 0, n, ll;
+	size_t off = 0, blen = 0, n, ll, got;
 	const char *nl;
 	long k;
 
@@ -167,6 +212,11 @@ round_trip(const uint8_t *in, size_t len, unsigned int opt)
 	back = xmalloc(len);
 	tcp2_b64_dec_init(&d);
 	while (off < one.len) {
+		off += lines_side(&d, one.p + off, one.len - off, back + blen,
+		    len - blen, &got);
+		blen += got;
+		if (off == one.len)
+			break;
 		nl = memchr(one.p + off, '\n', one.len - off);
 		n = nl ? (size_t)(nl - (one.p + off)) : one.len - off;
 		ll = n;

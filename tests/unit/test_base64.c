@@ -593,6 +593,56 @@ test_avx2(void)
 	    "store would pass the room");
 }
 
+/* tcp2_b64_dec_lines: whole 76-character lines only, stopping before
+ * anything else for tcp2_b64_dec_line to judge. */
+static void
+test_dec_lines(void)
+{
+	struct tcp2_b64_dec d;
+	uint8_t in[57 * 8], out[57 * 8 + TCP2_B64_LINES_ROOM];
+	char text[78 * 8 + 8];
+	size_t n, used, tl;
+
+	if (!tcp2_b64_avx2_usable()) {
+		tcp2_b64_dec_init(&d);
+		t_check(tcp2_b64_dec_lines(&d, out, sizeof(out), "", 0, &n) ==
+		    0 && n == 0, "no AVX2: the line fast path consumes nothing");
+		return;
+	}
+	fill(in, sizeof(in));
+	tl = ref_encode(text, in, sizeof(in), "\r\n");
+	tcp2_b64_dec_init(&d);
+	used = tcp2_b64_dec_lines(&d, out, sizeof(out), text, tl, &n);
+	t_check(used == tl && n == sizeof(in) &&
+	    memcmp(out, in, sizeof(in)) == 0,
+	    "8 CRLF lines: all consumed, the bytes of the reference");
+	used = tcp2_b64_dec_lines(&d, out, sizeof(out), text, tl - 1, &n);
+	t_check(used == 78 * 7 && n == 57 * 7,
+	    "a last line without its LF yet: left for later");
+	used = tcp2_b64_dec_lines(&d, out, 57 * 3 + TCP2_B64_LINES_ROOM - 1,
+	    text, tl, &n);
+	t_check(used == 78 * 3 && n == 57 * 3,
+	    "stops where a line's scratch would pass the room");
+	text[78 * 5 + 40] = '*';
+	used = tcp2_b64_dec_lines(&d, out, sizeof(out), text, tl, &n);
+	t_check(used == 78 * 5 && n == 57 * 5 && memcmp(out, in, n) == 0,
+	    "a stray in line 6: the 5 before it decoded, line 6 left alone");
+	text[78 * 5 + 40] = 'A';
+	text[78 * 2 + 75] = '=';
+	used = tcp2_b64_dec_lines(&d, out, sizeof(out), text, tl, &n);
+	t_check(used == 78 * 2, "padding in line 3: left to the careful loop");
+
+	tl = ref_encode(text, in, 57 * 2, "\n");
+	memmove(text + 77 + 1, text + 77, tl - 77);
+	text[77] = ' ';		/* line 2: a blank in front, 77 characters */
+	used = tcp2_b64_dec_lines(&d, out, sizeof(out), text, tl + 1, &n);
+	t_check(used == 77 && n == 57, "LF lines; a line of 77 characters "
+	    "(a blank in front) left alone");
+	d.nquad = 2;
+	used = tcp2_b64_dec_lines(&d, out, sizeof(out), text, tl, &n);
+	t_check(used == 0 && n == 0, "nothing while a quad is carried over");
+}
+
 int
 main(void)
 {
@@ -607,5 +657,6 @@ main(void)
 	test_canonical();
 	test_reinit();
 	test_avx2();
+	test_dec_lines();
 	return t_done();
 }
