@@ -17,7 +17,7 @@
  * behind the waker: on a 2-CPU machine the two threads then took turns on
  * one CPU and the hash overlapped nothing (a 10 MB decrypt: 27 ms, 22.8
  * with the worker kept off the writer's CPU).  The writer is not pinned;
- * it keeps its CPU because it seldom sleeps.  With one CPU allowed, there
+ * it keeps its CPU because it sleeps only on a full ring or a drain.  With one CPU allowed, there
  * is no worker: it could only take turns.
  */
 #include <pthread.h>
@@ -31,6 +31,8 @@
 #include "hasher.h"
 
 #define HASHER_HUGE_PAGE	(2u << 20)
+_Static_assert(TCP2_HASHER_RING % HASHER_HUGE_PAGE == 0,
+    "aligned_alloc needs a multiple of the alignment");
 
 struct tcp2_hasher {
 	struct tcp2_sha256_ctx *sha;
@@ -152,7 +154,6 @@ start_worker(struct tcp2_hasher *h)
 	pthread_cond_init(&h->cv, NULL);
 	rc = pthread_attr_init(&attr);
 	if (rc == 0) {
-		/* Best effort: a worker anywhere still hashes. */
 		(void)pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 		rc = pthread_create(&h->th, &attr, worker, h);
 		pthread_attr_destroy(&attr);
@@ -162,6 +163,7 @@ start_worker(struct tcp2_hasher *h)
 		pthread_mutex_destroy(&h->mu);
 		free(h->ring);
 		h->ring = NULL;
+		h->parallel = 0;	/* inline, without trying again */
 		return;
 	}
 	h->threaded = 1;
@@ -271,7 +273,7 @@ stop_worker(struct tcp2_hasher *h)
 	pthread_join(h->th, NULL);
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
-	/* Only what was written: untouched pages stay unmapped. */
+	/* Only what was written. */
 	tcp2_crypto_wipe(h->ring, h->ring_hi);
 	free(h->ring);
 	h->ring = NULL;

@@ -284,36 +284,26 @@ enc_mime(struct tcp2_msg_enc *e)
 	return enc_emit(e, e->b64, n);
 }
 
-/* Seal n plaintext bytes at pt as the next chunk and emit its base64. */
 static int
-enc_seal_buf(struct tcp2_msg_enc *e, const uint8_t *pt, size_t n, int last)
+enc_seal(struct tcp2_msg_enc *e, int last)
 {
 	uint8_t nonce[TCP2_AEAD_NONCE_LEN];
-	size_t k;
+	size_t n;
 	int rc;
 
 	tcp2_msg_nonce(nonce, e->counter, last);
 	rc = tcp2_aead_seal(e->aead, e->sealed, nonce, e->aad, sizeof(e->aad),
-	    pt, n);
+	    e->chunk, e->clen);
 	if (rc != 0) {
 		e->dead = 1;
 		return rc;
 	}
 	e->counter++;
-	k = tcp2_b64_enc_update(&e->b64e, e->b64, e->sealed,
-	    n + TCP2_AEAD_TAG_LEN);
-	return enc_emit(e, e->b64, k);
-}
-
-/* Seal the buffered chunk, then wipe it. */
-static int
-enc_seal(struct tcp2_msg_enc *e, int last)
-{
-	int rc = enc_seal_buf(e, e->chunk, e->clen, last);
-
+	n = tcp2_b64_enc_update(&e->b64e, e->b64, e->sealed,
+	    e->clen + TCP2_AEAD_TAG_LEN);
 	tcp2_crypto_wipe(e->chunk, e->clen);
 	e->clen = 0;
-	return rc;
+	return enc_emit(e, e->b64, n);
 }
 
 /* Append bytes to the chunk stream, sealing full chunks lazily. */
@@ -324,16 +314,6 @@ enc_push(struct tcp2_msg_enc *e, const uint8_t *p, size_t len, int scan)
 	int rc, ended;
 
 	while (len > 0) {
-		/* Once the header is out, a whole chunk of the caller's with
-		 * more bytes after it is sealed where it lies: the same chunk
-		 * as through e->chunk, without the copy and the wipe. */
-		if (e->clen == 0 && e->mime_done && len > TCP2_MSG_CHUNK) {
-			if ((rc = enc_seal_buf(e, p, TCP2_MSG_CHUNK, 0)) != 0)
-				return rc;
-			p += TCP2_MSG_CHUNK;
-			len -= TCP2_MSG_CHUNK;
-			continue;
-		}
 		if (e->clen == TCP2_MSG_CHUNK) {
 			/* The window is full: the clear header is final. */
 			if (!e->mime_done && (rc = enc_mime(e)) != 0)

@@ -137,29 +137,39 @@ write_all(const void *buf, size_t len)
 	return 0;
 }
 
-/* The output under way, for on_sigbus. */
+/* The mapped input and the output under way, for on_sigbus. */
+static const uint8_t *volatile bus_map;
+static volatile size_t bus_maplen;
 static struct sink *volatile bus_sink;
 
 /*
  * A mapped input file cut short by someone else while we read it: the
  * pages past its new end fault with SIGBUS.  Take back what reached the
  * output (as sink_abandon does, with async-signal-safe calls only), say
- * why in one line, and exit.
+ * why in one line, and exit.  Any other SIGBUS is not ours to explain:
+ * the default action, with its core.
  */
 static void
-on_sigbus(int sig)
+on_sigbus(int sig, siginfo_t *si, void *ctx)
 {
 	static const char shrank[] =
 	    "tcp2-mail: the input file shrank while it was being read\n";
 	static const char kept[] =
 	    "tcp2-mail: could not remove the partial output\n";
+	const uint8_t *a = si->si_addr, *m = bus_map;
 	struct sink *out = bus_sink;
 	ssize_t w;
 
-	(void)sig;
+	(void)ctx;
+	if (m == NULL || a < m || a >= m + bus_maplen) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	w = write(STDERR_FILENO, shrank, sizeof(shrank) - 1);
 	if (out != NULL && out->fd >= 0 && out->wrote &&
-	    ftruncate(out->fd, out->start) != 0)
+	    (ftruncate(out->fd, out->start) != 0 ||
+	    lseek(out->fd, out->start, SEEK_SET) < 0))
 		w = write(STDERR_FILENO, kept, sizeof(kept) - 1);
 	(void)w;	/* nothing more to be done about stderr */
 	_exit(EX_FAIL);
@@ -176,7 +186,8 @@ static int
 map_input(size_t size, int (*fn)(void *, const void *, size_t), void *arg,
     struct sink *out)
 {
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	struct sigaction sa = { .sa_sigaction = on_sigbus,
+	    .sa_flags = SA_SIGINFO }, old;
 	long pg = sysconf(_SC_PAGESIZE);
 	off_t pos = lseek(STDIN_FILENO, 0, SEEK_CUR), base;
 	uint8_t *map;
@@ -191,21 +202,28 @@ map_input(size_t size, int (*fn)(void *, const void *, size_t), void *arg,
 	    STDIN_FILENO, base);
 	if (map == MAP_FAILED)
 		return 1;
+	bus_map = map;
+	bus_maplen = size + skip;
 	bus_sink = out;
 	sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGBUS, &sa, &old);
 	rc = fn(arg, map + skip, size);
 	(void)sigaction(SIGBUS, &old, NULL);
 	bus_sink = NULL;
+	bus_map = NULL;
 	munmap(map, size + skip);
 	(void)lseek(STDIN_FILENO, pos + (off_t)size, SEEK_SET);
 	return rc;
 }
 
 /*
- * Feed stdin to fn: mapped when it is a regular file (out: the output to
- * take back if the file shrinks meanwhile), else read in pieces of up to
- * 1 MiB.  Returns 0, TCP2_EIO, TCP2_ETOOBIG or fn's error.
+ * Feed stdin to fn.  With out given (decrypt), a regular file is mapped:
+ * decrypt's only reader of the input is this thread, and its output is
+ * out, to take back if the file shrinks meanwhile.  Without (encrypt,
+ * key exchange), or for a pipe, it is read in pieces of up to 1 MiB: the
+ * encoder's hash worker reads its input too, and a file changed in place
+ * under two readers could be signed other than encrypted.  Returns 0,
+ * TCP2_EIO, TCP2_ETOOBIG or fn's error.
  */
 static int
 read_input(int (*fn)(void *, const void *, size_t), void *arg,
@@ -216,7 +234,8 @@ read_input(int (*fn)(void *, const void *, size_t), void *arg,
 	ssize_t n;
 	int rc;
 
-	if (size > 0 && (rc = map_input(size, fn, arg, out)) != 1)
+	if (out != NULL && size > 0 &&
+	    (rc = map_input(size, fn, arg, out)) != 1)
 		return rc;
 	for (;;) {
 		n = read(STDIN_FILENO, buf, sizeof(buf));
@@ -421,7 +440,7 @@ cmd_encrypt(struct tcp2_state *s, const char *account, char *to)
 		    78 + 48 * 1024);
 	rc = tcp2_msg_enc_new(&e, &p);
 	if (rc == 0)
-		rc = read_input(enc_feed, e, &out);
+		rc = read_input(enc_feed, e, NULL);
 	if (rc == 0)
 		rc = tcp2_msg_enc_finish(e);
 	if (rc != 0) {

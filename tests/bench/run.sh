@@ -6,8 +6,8 @@
 #     part, a base64 attachment, CRLF): tcp2-mail encrypt/decrypt against
 #     age (X25519 recipient) and gpg (cv25519 key, gpg's defaults), each
 #     the median of BENCH_REPS rounds (default 11) after a warm-up round,
-#     the tools interleaved within each round, every round trip checked
-#     byte-identical with cmp.
+#     the tools interleaved within each round; the last round's outputs
+#     and the last encryption's decryption checked byte-identical with cmp.
 #  2. In process (tests/bench/bench_inproc.c): a BENCH_INPROC_MB (default
 #     256) MiB message through tcp2_msg_enc_*/tcp2_msg_dec_* against raw
 #     libgcrypt ChaCha20-Poly1305 over the same data.
