@@ -30,6 +30,7 @@
 
 #include "base64.h"
 #include "error.h"
+#include "fdio.h"
 #include "hold.h"
 #include "inject.h"
 #include "quarantine.h"
@@ -39,24 +40,6 @@
 #define REL_LINE_MAX	1024
 
 /* ---- the child: one SMTP transaction ---- */
-
-static int
-rel_write(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-	ssize_t k;
-
-	while (n > 0) {
-		k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
 
 /* Read one reply (all its lines); its code, or -1.  *plain (if not
  * NULL) is set when a line offers AUTH PLAIN (the EHLO reply). */
@@ -90,7 +73,7 @@ rel_cmd_plain(int fd, FILE *in, const char *cmd, int want, char *err,
 {
 	int code;
 
-	if (cmd != NULL && rel_write(fd, cmd, strlen(cmd)) != 0) {
+	if (cmd != NULL && tcp2_write_all(fd, cmd, strlen(cmd)) != 0) {
 		snprintf(err, errlen, "writing to the server failed");
 		return -1;
 	}
@@ -146,12 +129,13 @@ rel_data(int fd, const uint8_t *m, size_t n)
 		k = nl ? (size_t)(nl - (m + i)) : n - i;
 		if (k > 0 && m[i + k - 1] == '\r')
 			k--;
-		if ((m[i] == '.' && rel_write(fd, ".", 1) != 0) ||
-		    rel_write(fd, m + i, k) != 0 || rel_write(fd, "\r\n", 2))
+		if ((m[i] == '.' && tcp2_write_all(fd, ".", 1) != 0) ||
+		    tcp2_write_all(fd, m + i, k) != 0 ||
+		    tcp2_write_all(fd, "\r\n", 2) != 0)
 			return -1;
 		i += nl ? (size_t)(nl - (m + i)) + 1 : n - i;
 	}
-	return rel_write(fd, ".\r\n", 3);
+	return tcp2_write_all(fd, ".\r\n", 3) != 0 ? -1 : 0;
 }
 
 static int
@@ -333,7 +317,7 @@ tcp2d_release_start(struct tcp2d *d, struct tcp2_held *h, char *err,
 		signal(SIGINT, SIG_DFL);
 		if (rel_smtp(a, msg, n, why, sizeof(why)) == 0)
 			snprintf(why, sizeof(why), "ok");
-		(void)rel_write(p[1], why, strlen(why));
+		(void)tcp2_write_all(p[1], why, strlen(why));
 		_exit(0);
 	}
 	free(msg);

@@ -17,22 +17,18 @@
  * behind the waker: on a 2-CPU machine the two threads then took turns on
  * one CPU and the hash overlapped nothing (a 10 MB decrypt: 27 ms, 22.8
  * with the worker kept off the writer's CPU).  The writer is not pinned;
- * it keeps its CPU because it sleeps only on a full ring or a drain.  With one CPU allowed, there
- * is no worker: it could only take turns.
+ * it keeps its CPU because it sleeps only on a full ring or a drain.
+ * With one CPU allowed, there is no worker: it could only take turns.
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "bigbuf.h"
 #include "crypto.h"
 #include "error.h"
 #include "hasher.h"
-
-#define HASHER_HUGE_PAGE	(2u << 20)
-_Static_assert(TCP2_HASHER_RING % HASHER_HUGE_PAGE == 0,
-    "aligned_alloc needs a multiple of the alignment");
 
 struct tcp2_hasher {
 	struct tcp2_sha256_ctx *sha;
@@ -137,6 +133,7 @@ start_worker(struct tcp2_hasher *h)
 {
 	pthread_attr_t attr;
 	cpu_set_t set;
+	size_t cap;
 	int rc;
 
 	if (!worker_cpus(&set)) {
@@ -144,12 +141,9 @@ start_worker(struct tcp2_hasher *h)
 		return;
 	}
 	/* One huge page where the kernel has them: one fault, not 512. */
-	h->ring = aligned_alloc(HASHER_HUGE_PAGE, TCP2_HASHER_RING);
+	h->ring = tcp2_bigbuf_alloc(TCP2_HASHER_RING, &cap);
 	if (h->ring == NULL)
 		return;
-#ifdef MADV_HUGEPAGE
-	(void)madvise(h->ring, TCP2_HASHER_RING, MADV_HUGEPAGE);
-#endif
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
 	rc = pthread_attr_init(&attr);

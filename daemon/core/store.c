@@ -38,6 +38,7 @@
 
 #include "crypto.h"
 #include "error.h"
+#include "fdio.h"
 #include "store.h"
 
 #define OBJ_MAGIC	"TCP2STOR"
@@ -295,24 +296,6 @@ tcp2_store_unseal(const uint8_t key[32], const char *name,
  * Files.
  */
 
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, p, len);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return TCP2_EIO;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Replace dfd/fname with buf: temp file, fsync, rename, fsync of the
  * directory.  Until the rename the old file is untouched; the rename is
@@ -333,7 +316,7 @@ write_atomic(int dfd, const char *fname, const void *buf, size_t len)
 	if (fd == -1)
 		return TCP2_EIO;
 	/* Exactly 0600 whatever the umask or a stale file said. */
-	if (fchmod(fd, 0600) == -1 || write_all(fd, buf, len) != 0 ||
+	if (fchmod(fd, 0600) == -1 || tcp2_write_all(fd, buf, len) != 0 ||
 	    fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {

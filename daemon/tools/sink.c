@@ -10,74 +10,24 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bigbuf.h"
 #include "crypto.h"
 #include "error.h"
+#include "fdio.h"
 #include "sink.h"
 
-#define HUGE_PAGE	(2u << 20)
-
-int
-sink_write_fd(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			return EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Ask for huge pages on the page-aligned part of a large buffer: a 10 MB
- * message then costs a few page faults, not thousands. */
-static void
-sink_advise_huge(void *p, size_t len)
-{
-#ifdef MADV_HUGEPAGE
-	long pg = sysconf(_SC_PAGESIZE);
-	uintptr_t a = (uintptr_t)p, start, end;
-
-	if (len < HUGE_PAGE || pg <= 0)
-		return;
-	start = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
-	end = (a + len) & ~((uintptr_t)pg - 1);
-	if (end > start)
-		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)len;
-#endif
-}
-
-/* A fresh block of at least n bytes (huge-page aligned when large). */
+/* A fresh block of at least n bytes (on huge pages when large). */
 static uint8_t *
 sink_alloc(size_t n, size_t *cap)
 {
-	uint8_t *p;
-
-	if (n < HUGE_PAGE) {
+	if (n < TCP2_BIGBUF_PAGE) {
 		*cap = n;
 		return malloc(n);
 	}
-	/* Not realloc: mremap would split the huge pages. */
-	n = (n + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-	p = aligned_alloc(HUGE_PAGE, n);
-	if (p != NULL)
-		sink_advise_huge(p, n);
-	*cap = n;
-	return p;
+	return tcp2_bigbuf_alloc(n, cap);
 }
 
 int
@@ -109,7 +59,7 @@ sink_stream_stdout(struct sink *s)
 void
 sink_reserve(struct sink *s, size_t hint)
 {
-	if (s->fd >= 0 || s->p != NULL || hint < HUGE_PAGE || hint > SINK_MAX)
+	if (s->fd >= 0 || s->p != NULL || hint < TCP2_BIGBUF_PAGE || hint > SINK_MAX)
 		return;
 	s->p = sink_alloc(hint, &s->cap);
 	if (s->p == NULL)
@@ -127,7 +77,7 @@ sink_flush(struct sink *s)
 		s->hi = s->len;
 	if (s->len > 0) {
 		s->wrote = 1;
-		err = sink_write_fd(s->fd >= 0 ? s->fd : STDOUT_FILENO, s->p,
+		err = tcp2_write_all(s->fd >= 0 ? s->fd : STDOUT_FILENO, s->p,
 		    s->len);
 	}
 	s->len = 0;

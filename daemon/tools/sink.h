@@ -52,12 +52,9 @@ int sink_put(void *arg, const void *data, size_t len);
 int sink_commit(struct sink *s);
 
 /* Failure: take back what reached the file.  Returns 0, or -1 with errno
- * set when the file could not be truncated. */
+ * set when the file could not be truncated.  Async-signal-safe (only
+ * ftruncate and lseek): tcp2-mail's SIGBUS handler calls it. */
 int sink_abandon(struct sink *s);
-
-/* Write all of buf to fd, through short writes and EINTR.  Returns 0, or
- * the errno value of the failed write (EIO for a write of 0 bytes). */
-int sink_write_fd(int fd, const void *buf, size_t len);
 
 /* Wipe every byte held and free everything; s is then as SINK_INIT. */
 void sink_free(struct sink *s);

@@ -23,6 +23,7 @@
 
 #include "crypto.h"
 #include "error.h"
+#include "fdio.h"
 #include "keyx.h"
 #include "message.h"
 #include "sink.h"
@@ -128,7 +129,7 @@ commit_output(struct sink *out)
 static int
 write_all(const void *buf, size_t len)
 {
-	int err = sink_write_fd(STDOUT_FILENO, buf, len);
+	int err = tcp2_write_all(STDOUT_FILENO, buf, len);
 
 	if (err != 0) {
 		warnx1("writing output: %s", strerror(err));
@@ -145,8 +146,8 @@ static struct sink *volatile bus_sink;
 /*
  * A mapped input file cut short by someone else while we read it: the
  * pages past its new end fault with SIGBUS.  Take back what reached the
- * output (as sink_abandon does, with async-signal-safe calls only), say
- * why in one line, and exit.  Any other SIGBUS is not ours to explain:
+ * output (sink_abandon is async-signal-safe), say why in one line, and
+ * exit.  Any other SIGBUS is not ours to explain:
  * the default action, with its core.
  */
 static void
@@ -167,9 +168,7 @@ on_sigbus(int sig, siginfo_t *si, void *ctx)
 		return;
 	}
 	w = write(STDERR_FILENO, shrank, sizeof(shrank) - 1);
-	if (out != NULL && out->fd >= 0 && out->wrote &&
-	    (ftruncate(out->fd, out->start) != 0 ||
-	    lseek(out->fd, out->start, SEEK_SET) < 0))
+	if (out != NULL && sink_abandon(out) != 0)
 		w = write(STDERR_FILENO, kept, sizeof(kept) - 1);
 	(void)w;	/* nothing more to be done about stderr */
 	_exit(EX_FAIL);
@@ -230,11 +229,11 @@ read_input(int (*fn)(void *, const void *, size_t), void *arg,
     struct sink *out)
 {
 	static uint8_t buf[1 << 20];	/* few, large writes: fewer hand-offs */
-	size_t total = 0, size = input_size();
+	size_t total = 0, size;
 	ssize_t n;
 	int rc;
 
-	if (out != NULL && size > 0 &&
+	if (out != NULL && (size = input_size()) > 0 &&
 	    (rc = map_input(size, fn, arg, out)) != 1)
 		return rc;
 	for (;;) {
