@@ -1,27 +1,19 @@
 /*
- * hasher.c - SHA-256 inline, or on one worker thread.
+ * hasher.c - SHA-256 inline, or on one worker thread, and the hashed
+ * bytes passed on.
  *
- * The worker takes data two ways.  Copied: a single-producer,
- * single-consumer byte ring under one mutex; the writer copies in and
- * signals once a batch (TCP2_HASHER_BATCH) waits, the worker hashes the
- * largest contiguous filled span outside the lock and frees it (the
- * decoder's 16 KiB pieces: waking the worker for each cost more context
- * switches than hashing).  Lent: the caller's
- * own buffer, hashed in place while the caller goes on reading it, until
- * the caller settles (the encoder's large writes: no copy, no ring pages,
- * two hand-offs per write).  Either way the bytes are hashed in the order
- * they were given.
+ * The worker takes data from a single-producer, single-consumer byte ring
+ * under one mutex: the writer copies in and signals once a batch
+ * (TCP2_HASHER_BATCH) waits; the worker hashes the largest contiguous
+ * filled span outside the lock, passes it on, and frees it (the decoder's
+ * 16 KiB pieces: waking the worker for each cost more context switches
+ * than hashing).  The bytes are hashed and passed on in the order they
+ * were given.
  *
- * The worker runs on any CPU but the one the writer is on when it starts.
- * Left to itself, the scheduler queues a woken thread on its waker's CPU,
- * behind the waker: on a 2-CPU machine the two threads then took turns on
- * one CPU and the hash overlapped nothing (a 10 MB decrypt: 27 ms, 22.8
- * with the worker kept off the writer's CPU).  The writer is not pinned;
- * it keeps its CPU because it sleeps only on a full ring or a drain.
- * With one CPU allowed, there is no worker: it could only take turns.
+ * The worker is started by tcp2_worker_start, off the writer's CPU (see
+ * worker.h); with one CPU allowed there is none, and all is inline.
  */
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,9 +21,14 @@
 #include "crypto.h"
 #include "error.h"
 #include "hasher.h"
+#include "worker.h"
+#include <stdio.h>
 
 struct tcp2_hasher {
 	struct tcp2_sha256_ctx *sha;
+	tcp2_hasher_out_fn out;
+	void *arg;
+	int err;		/* out's first error; sticky */
 	int parallel, threaded, done;
 	size_t total;
 	pthread_t th;
@@ -40,19 +37,25 @@ struct tcp2_hasher {
 	uint8_t *ring;
 	size_t head, fill;	/* read position, bytes waiting */
 	size_t ring_hi;		/* ring bytes ever written (to wipe) */
-	const uint8_t *lent;	/* the caller's buffer, being hashed */
-	size_t lentlen;
 	int worker_waits;	/* signal only a side that sleeps */
 	int writer_waits;
-	int flush;		/* hash what the ring holds, even a part */
 };
 
 /* Whether the worker has something to do (called under mu). */
 static int
 work_ready(const struct tcp2_hasher *h)
 {
-	return h->lent != NULL || h->done || h->fill >= TCP2_HASHER_BATCH ||
-	    (h->flush && h->fill > 0);
+	return h->done || h->fill >= TCP2_HASHER_BATCH;
+}
+
+/* Hash, then pass on unless out failed before; 0 or out's error. */
+static int
+hash_piece(struct tcp2_hasher *h, const uint8_t *p, size_t n, int err)
+{
+	tcp2_sha256_write(h->sha, p, n);
+	if (err == 0 && h->out != NULL)
+		err = h->out(h->arg, p, n);
+	return err;
 }
 
 static void *
@@ -60,6 +63,7 @@ worker(void *arg)
 {
 	struct tcp2_hasher *h = arg;
 	size_t n;
+	int err;
 
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
@@ -68,23 +72,16 @@ worker(void *arg)
 			pthread_cond_wait(&h->cv, &h->mu);
 			h->worker_waits = 0;
 		}
-		if (h->lent != NULL) {
-			pthread_mutex_unlock(&h->mu);
-			tcp2_sha256_write(h->sha, h->lent, h->lentlen);
-			pthread_mutex_lock(&h->mu);
-			h->lent = NULL;
-			if (h->writer_waits)
-				pthread_cond_broadcast(&h->cv);
-			continue;
-		}
 		if (h->fill == 0 && h->done)
 			break;
 		n = h->fill;
 		if (n > TCP2_HASHER_RING - h->head)
 			n = TCP2_HASHER_RING - h->head;
+		err = h->err;
 		pthread_mutex_unlock(&h->mu);
-		tcp2_sha256_write(h->sha, h->ring + h->head, n);
+		err = hash_piece(h, h->ring + h->head, n, err);
 		pthread_mutex_lock(&h->mu);
+		h->err = err;
 		h->head = (h->head + n) % TCP2_HASHER_RING;
 		h->fill -= n;
 		if (h->writer_waits)
@@ -95,7 +92,8 @@ worker(void *arg)
 }
 
 int
-tcp2_hasher_new(struct tcp2_hasher **hp, int parallel)
+tcp2_hasher_new(struct tcp2_hasher **hp, int parallel,
+    tcp2_hasher_out_fn out, void *arg)
 {
 	struct tcp2_hasher *h = calloc(1, sizeof(*h));
 	int rc;
@@ -107,52 +105,26 @@ tcp2_hasher_new(struct tcp2_hasher **hp, int parallel)
 		return rc;
 	}
 	h->parallel = parallel;
+	h->out = out;
+	h->arg = arg;
 	*hp = h;
 	return 0;
-}
-
-/*
- * The CPUs the worker may use: those the process may, but the writer's
- * current one.  Returns 0 when that leaves none (one CPU: no worker).
- */
-static int
-worker_cpus(cpu_set_t *set)
-{
-	int me = sched_getcpu();
-
-	if (sched_getaffinity(0, sizeof(*set), set) != 0 ||
-	    CPU_COUNT(set) < 2)
-		return 0;
-	if (me >= 0 && me < CPU_SETSIZE)
-		CPU_CLR(me, set);
-	return 1;
 }
 
 static void
 start_worker(struct tcp2_hasher *h)
 {
-	pthread_attr_t attr;
-	cpu_set_t set;
 	size_t cap;
-	int rc;
 
-	if (!worker_cpus(&set)) {
-		h->parallel = 0;	/* hash inline from now on */
-		return;
-	}
 	/* One huge page where the kernel has them: one fault, not 512. */
 	h->ring = tcp2_bigbuf_alloc(TCP2_HASHER_RING, &cap);
-	if (h->ring == NULL)
+	if (h->ring == NULL) {
+		h->parallel = 0;
 		return;
+	}
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
-	rc = pthread_attr_init(&attr);
-	if (rc == 0) {
-		(void)pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-		rc = pthread_create(&h->th, &attr, worker, h);
-		pthread_attr_destroy(&attr);
-	}
-	if (rc != 0) {
+	if (tcp2_worker_start(&h->th, worker, h) != 0) {
 		pthread_cond_destroy(&h->cv);
 		pthread_mutex_destroy(&h->mu);
 		free(h->ring);
@@ -163,22 +135,21 @@ start_worker(struct tcp2_hasher *h)
 	h->threaded = 1;
 }
 
-void
+int
 tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	size_t tail, n;
+	int err;
 
 	if (!h->threaded && h->parallel &&
 	    h->total + len >= TCP2_HASHER_THRESHOLD)
 		start_worker(h);
 	h->total += len;
-	if (!h->threaded) {
-		tcp2_sha256_write(h->sha, buf, len);
-		return;
-	}
+	if (!h->threaded)
+		return h->err = hash_piece(h, p, len, h->err);
 	pthread_mutex_lock(&h->mu);
-	while (len > 0) {
+	while (len > 0 && h->err == 0) {
 		while (h->fill == TCP2_HASHER_RING) {
 			h->writer_waits = 1;
 			pthread_cond_wait(&h->cv, &h->mu);
@@ -202,57 +173,9 @@ tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
 		if (h->worker_waits && work_ready(h))
 			pthread_cond_broadcast(&h->cv);
 	}
+	err = h->err;
 	pthread_mutex_unlock(&h->mu);
-}
-
-/* Wait until nothing is lent to the worker and, with ring, the ring is
- * empty too (the worker is told to take a part batch). */
-static void
-drain(struct tcp2_hasher *h, int ring)
-{
-	pthread_mutex_lock(&h->mu);
-	if (ring && h->fill > 0) {
-		h->flush = 1;
-		if (h->worker_waits)
-			pthread_cond_broadcast(&h->cv);
-	}
-	while ((ring && h->fill > 0) || h->lent != NULL) {
-		h->writer_waits = 1;
-		pthread_cond_wait(&h->cv, &h->mu);
-		h->writer_waits = 0;
-	}
-	h->flush = 0;
-	pthread_mutex_unlock(&h->mu);
-}
-
-void
-tcp2_hasher_lend(struct tcp2_hasher *h, const void *buf, size_t len)
-{
-	if (!h->threaded && h->parallel &&
-	    h->total + len >= TCP2_HASHER_THRESHOLD)
-		start_worker(h);
-	if (!h->threaded || len < TCP2_HASHER_LEND_MIN) {
-		/* Too small for two hand-offs (waking the worker costs more
-		 * than copying): through the ring, or inline. */
-		tcp2_hasher_write(h, buf, len);
-		return;
-	}
-	drain(h, 1);	/* the hash takes the bytes in order */
-	h->total += len;
-	pthread_mutex_lock(&h->mu);
-	h->lent = buf;
-	h->lentlen = len;
-	if (h->worker_waits)
-		pthread_cond_broadcast(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-}
-
-void
-tcp2_hasher_settle(struct tcp2_hasher *h)
-{
-	/* Only the lent buffer: what the ring holds is a copy. */
-	if (h->threaded)
-		drain(h, 0);
+	return err;
 }
 
 static void
@@ -274,11 +197,12 @@ stop_worker(struct tcp2_hasher *h)
 	h->threaded = 0;
 }
 
-void
-tcp2_hasher_final(struct tcp2_hasher *h, uint8_t out[32])
+int
+tcp2_hasher_final(struct tcp2_hasher *h, uint8_t digest[32])
 {
 	stop_worker(h);
-	tcp2_sha256_final(h->sha, out);
+	tcp2_sha256_final(h->sha, digest);
+	return h->err;
 }
 
 void

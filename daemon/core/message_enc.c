@@ -151,7 +151,7 @@ tcp2_msg_enc_new(struct tcp2_msg_enc **ep, const struct tcp2_msg_enc_params *p)
 		rc = tcp2_aead_open_ctx(&e->aead, pk);
 	/* Nothing to sign, nothing to hash. */
 	if (rc == 0 && e->can_sign)
-		rc = tcp2_hasher_new(&e->sha, p->parallel);
+		rc = tcp2_hasher_new(&e->sha, p->parallel, NULL, NULL);
 	tcp2_crypto_wipe(mk, sizeof(mk));
 	tcp2_crypto_wipe(pk, sizeof(pk));
 	if (rc != 0) {
@@ -284,26 +284,36 @@ enc_mime(struct tcp2_msg_enc *e)
 	return enc_emit(e, e->b64, n);
 }
 
+/* Seal n plaintext bytes at pt as the next chunk and emit its base64. */
 static int
-enc_seal(struct tcp2_msg_enc *e, int last)
+enc_seal_buf(struct tcp2_msg_enc *e, const uint8_t *pt, size_t n, int last)
 {
 	uint8_t nonce[TCP2_AEAD_NONCE_LEN];
-	size_t n;
+	size_t k;
 	int rc;
 
 	tcp2_msg_nonce(nonce, e->counter, last);
 	rc = tcp2_aead_seal(e->aead, e->sealed, nonce, e->aad, sizeof(e->aad),
-	    e->chunk, e->clen);
+	    pt, n);
 	if (rc != 0) {
 		e->dead = 1;
 		return rc;
 	}
 	e->counter++;
-	n = tcp2_b64_enc_update(&e->b64e, e->b64, e->sealed,
-	    e->clen + TCP2_AEAD_TAG_LEN);
+	k = tcp2_b64_enc_update(&e->b64e, e->b64, e->sealed,
+	    n + TCP2_AEAD_TAG_LEN);
+	return enc_emit(e, e->b64, k);
+}
+
+/* Seal the chunk buffered in e->chunk, then wipe it. */
+static int
+enc_seal(struct tcp2_msg_enc *e, int last)
+{
+	int rc = enc_seal_buf(e, e->chunk, e->clen, last);
+
 	tcp2_crypto_wipe(e->chunk, e->clen);
 	e->clen = 0;
-	return enc_emit(e, e->b64, n);
+	return rc;
 }
 
 /* Append bytes to the chunk stream, sealing full chunks lazily. */
@@ -320,6 +330,17 @@ enc_push(struct tcp2_msg_enc *e, const uint8_t *p, size_t len, int scan)
 				return rc;
 			if ((rc = enc_seal(e, 0)) != 0)
 				return rc;
+		}
+		/* The header out, nothing buffered, and a whole chunk of the
+		 * caller's with a byte after it, which proves it is not the
+		 * last: sealed where it lies.  The same bytes out as through
+		 * e->chunk, without the copy and the wipe. */
+		if (e->clen == 0 && e->mime_done && len > TCP2_MSG_CHUNK) {
+			if ((rc = enc_seal_buf(e, p, TCP2_MSG_CHUNK, 0)) != 0)
+				return rc;
+			p += TCP2_MSG_CHUNK;
+			len -= TCP2_MSG_CHUNK;
+			continue;
 		}
 		n = TCP2_MSG_CHUNK - e->clen;
 		if (n > len)
@@ -340,18 +361,13 @@ enc_push(struct tcp2_msg_enc *e, const uint8_t *p, size_t len, int scan)
 int
 tcp2_msg_enc_write(struct tcp2_msg_enc *e, const void *buf, size_t len)
 {
-	int rc;
-
 	if (e->dead)
 		return TCP2_ESTATE;
-	/* The hash of buf (on the worker, when there is one) overlaps its
-	 * encryption here; buf is the caller's until we return. */
+	/* The hasher copies buf: its hash (on the worker, when there is
+	 * one) overlaps the encryption, and both see the same bytes. */
 	if (e->sha != NULL)
-		tcp2_hasher_lend(e->sha, buf, len);
-	rc = enc_push(e, buf, len, 1);
-	if (e->sha != NULL)
-		tcp2_hasher_settle(e->sha);
-	return rc;
+		(void)tcp2_hasher_write(e->sha, buf, len);	/* no out */
+	return enc_push(e, buf, len, 1);
 }
 
 /* The trailer: the signature when From: is the account's, then flags. */
@@ -367,7 +383,7 @@ enc_trailer(struct tcp2_msg_enc *e, uint8_t *t, size_t *tlen)
 	if (e->can_sign && e->nfrom == 1 &&
 	    strcmp(e->from_addr, e->sign_addr) == 0) {
 		tcp2_sha256(hh, e->binhdr, e->binhdrlen);
-		tcp2_hasher_final(e->sha, bh);
+		(void)tcp2_hasher_final(e->sha, bh);	/* no out */
 		n = tcp2_msg_sig_input(in, hh, bh, e->from_addr);
 		rc = tcp2_ed25519_sign(t, e->sign_sec, in, n);
 		if (rc != 0)

@@ -2,12 +2,17 @@
  * sink.c - tcp2-mail's output: held in memory, or streamed into a regular
  * file in batches and taken back on failure (see sink.h).
  *
- * A writer thread was tried for the stream: it bought nothing, because
- * the tool already keeps both cores busy (the hash runs on the second)
- * and a third thread only moved the same work around.
+ * A stream fills one of two batches in one block while a writer thread
+ * writes the other: copying the 13.5 MB of an encrypted 10 MB message
+ * into the page cache cost the encrypting thread about 3 ms, and the
+ * second CPU had room for it beside the hash (a 10 MB encrypt, median of
+ * 201 interleaved runs: 20.6 ms without, 19.5 ms with).  The batches are
+ * written in order, one at a time, so the file grows as it would from
+ * one thread.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +23,20 @@
 #include "error.h"
 #include "fdio.h"
 #include "sink.h"
+#include "worker.h"
+#include <stdio.h>
+
+/* The writer thread and the one batch it may hold. */
+struct sink_writer {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;
+	const uint8_t *buf;	/* the batch being written; NULL: idle */
+	size_t len;
+	int err;		/* errno of the first failed write */
+	int stop;
+};
 
 /* A fresh block of at least n bytes (on huge pages when large). */
 static uint8_t *
@@ -66,15 +85,115 @@ sink_reserve(struct sink *s, size_t hint)
 		s->cap = 0;
 }
 
-/* Write out what p holds (noting how much it ever held, to wipe); 0 or
+static void *
+sink_writer_main(void *arg)
+{
+	struct sink_writer *w = arg;
+	const uint8_t *buf;
+	int err;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->buf == NULL && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->buf == NULL)
+			break;
+		buf = w->buf;
+		pthread_mutex_unlock(&w->mu);
+		/* After a failure, the rest is not written: the owner
+		 * abandons the file at its next hand-off. */
+		err = w->err == 0 ? tcp2_write_all(w->fd, buf, w->len) : 0;
+		pthread_mutex_lock(&w->mu);
+		if (err != 0)
+			w->err = err;
+		w->buf = NULL;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Start the writer thread, once; NULL when there is none (one CPU, no
+ * memory, no thread): the owner writes itself. */
+static struct sink_writer *
+sink_writer(struct sink *s)
+{
+	struct sink_writer *w;
+
+	if (s->w != NULL || s->w_tried)
+		return s->w;
+	s->w_tried = 1;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->fd = s->fd;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (tcp2_worker_start(&w->th, sink_writer_main, w) != 0) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		return NULL;
+	}
+	return s->w = w;
+}
+
+/* Wait until the writer is idle; its error (an errno value) or 0. */
+static int
+sink_writer_wait(struct sink_writer *w)
+{
+	int err;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->buf != NULL)
+		pthread_cond_wait(&w->cv, &w->mu);
+	err = w->err;
+	pthread_mutex_unlock(&w->mu);
+	return err;
+}
+
+/* Let the writer finish its batch, end it; its error or 0. */
+static int
+sink_writer_stop(struct sink *s)
+{
+	struct sink_writer *w = s->w;
+	int err;
+
+	if (w == NULL)
+		return 0;
+	err = sink_writer_wait(w);
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+	s->w = NULL;
+	return err;
+}
+
+/* Note how much of the block, or of p, has been used (to wipe). */
+static void
+sink_note_used(struct sink *s)
+{
+	size_t used = s->blk != NULL ? (size_t)(s->p - s->blk) + s->len :
+	    s->len;
+
+	if (used > s->hi)
+		s->hi = used;
+}
+
+/* Write out what p holds, on this thread, after the writer's batch; 0 or
  * an errno value. */
 static int
 sink_flush(struct sink *s)
 {
 	int err = 0;
 
-	if (s->len > s->hi)
-		s->hi = s->len;
+	sink_note_used(s);
+	if (s->w != NULL && (err = sink_writer_wait(s->w)) != 0)
+		return err;
 	if (s->len > 0) {
 		s->wrote = 1;
 		err = tcp2_write_all(s->fd >= 0 ? s->fd : STDOUT_FILENO, s->p,
@@ -84,19 +203,45 @@ sink_flush(struct sink *s)
 	return err;
 }
 
-/* Streaming: fill one batch buffer, write it out when full. */
+/* Streaming, a full batch: to the writer thread, which writes it while
+ * we fill the other one; without one, written here.  0 or an errno. */
+static int
+sink_hand_off(struct sink *s)
+{
+	struct sink_writer *w = sink_writer(s);
+	int err;
+
+	if (w == NULL)
+		return sink_flush(s);
+	sink_note_used(s);
+	if ((err = sink_writer_wait(w)) != 0)
+		return err;
+	s->wrote = 1;
+	pthread_mutex_lock(&w->mu);
+	w->buf = s->p;
+	w->len = s->len;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	s->p = s->p == s->blk ? s->blk + SINK_BATCH : s->blk;
+	s->len = 0;
+	return 0;
+}
+
+/* Streaming: fill a batch, hand it off when full. */
 static int
 sink_put_stream(struct sink *s, const uint8_t *d, size_t len)
 {
 	size_t n;
 
-	if (s->p == NULL) {
-		s->p = sink_alloc(SINK_BATCH, &s->cap);
-		if (s->p == NULL)
+	if (s->blk == NULL) {
+		s->blk = sink_alloc(2 * SINK_BATCH, &n);
+		if (s->blk == NULL)
 			return TCP2_ENOMEM;
+		s->p = s->blk;
+		s->cap = SINK_BATCH;
 	}
 	while (len > 0) {
-		if (s->len == s->cap && (s->err = sink_flush(s)) != 0)
+		if (s->len == s->cap && (s->err = sink_hand_off(s)) != 0)
 			return TCP2_EIO;
 		n = s->cap - s->len;
 		if (n > len)
@@ -150,9 +295,14 @@ sink_put(void *arg, const void *data, size_t len)
 int
 sink_commit(struct sink *s)
 {
-	int err;
+	int err, werr;
 
-	if ((err = sink_flush(s)) != 0) {
+	err = sink_flush(s);
+	werr = sink_writer_stop(s);
+	if (err == 0)
+		err = werr;
+	if (err != 0) {
+		s->err = err;
 		errno = err;
 		return -1;
 	}
@@ -162,6 +312,8 @@ sink_commit(struct sink *s)
 int
 sink_abandon(struct sink *s)
 {
+	/* No write of ours may land after the truncation. */
+	(void)sink_writer_stop(s);
 	/* Nothing of ours can be in the file before the first write. */
 	if (s->fd < 0 || !s->wrote)
 		return 0;
@@ -174,11 +326,14 @@ sink_abandon(struct sink *s)
 void
 sink_free(struct sink *s)
 {
-	if (s->len > s->hi)
-		s->hi = s->len;
-	if (s->p != NULL)
-		tcp2_crypto_wipe(s->p, s->hi);
-	free(s->p);
+	uint8_t *b;
+
+	(void)sink_writer_stop(s);
+	sink_note_used(s);
+	b = s->blk != NULL ? s->blk : s->p;
+	if (b != NULL)
+		tcp2_crypto_wipe(b, s->hi);
+	free(b);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 }

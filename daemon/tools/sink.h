@@ -7,6 +7,8 @@
  *  - streamed into stdout when it is a regular file, in batches of
  *    SINK_BATCH, and sink_abandon() truncates the file back to where it
  *    stood, so the file again holds nothing of a failed operation.
+ *    Past the first batch, a writer thread writes each full batch while
+ *    the owner fills the next (worker.h: with two CPUs or more).
  * A sink is single-producer: only its owner calls these functions.
  */
 #ifndef TCP2_SINK_H
@@ -17,18 +19,23 @@
 #include <sys/types.h>
 
 #define SINK_MAX	(512u << 20)	/* largest output held or streamed */
-#define SINK_BATCH	(2u << 20)	/* bytes a write(2) of a stream */
+#define SINK_BATCH	(1u << 20)	/* bytes a write(2) of a stream */
+
+struct sink_writer;
 
 /* Caller-owned; initialise with SINK_INIT (fd -1: in memory). */
 struct sink {
 	uint8_t *p;		/* held bytes, or the batch being filled */
 	size_t len, cap;
-	size_t hi;		/* most bytes p ever held: wiped on free */
+	uint8_t *blk;		/* streaming: both batches, one block */
+	size_t hi;		/* most bytes of p, or blk, ever used: wiped */
 	size_t total;		/* bytes put, for SINK_MAX */
 	int fd;			/* stream target; -1: in memory */
 	off_t start;		/* the file's length before us */
 	int wrote;		/* a write(2) to fd was tried */
 	int err;		/* errno of a failed streamed write */
+	struct sink_writer *w;	/* the writer thread, once started */
+	int w_tried;		/* ... or the try that failed */
 };
 
 #define SINK_INIT	{ .fd = -1 }
@@ -51,9 +58,11 @@ int sink_put(void *arg, const void *data, size_t len);
  * caller then abandons). */
 int sink_commit(struct sink *s);
 
-/* Failure: take back what reached the file.  Returns 0, or -1 with errno
- * set when the file could not be truncated.  Async-signal-safe (only
- * ftruncate and lseek): tcp2-mail's SIGBUS handler calls it. */
+/* Failure: take back what reached the file, after the writer thread (if
+ * any) finished its batch.  Returns 0, or -1 with errno set when the file
+ * could not be truncated.  Async-signal-safe for a sink that is held, or
+ * streamed without a writer thread (only ftruncate and lseek then):
+ * tcp2-mail's SIGBUS handler calls it for decrypt's held output. */
 int sink_abandon(struct sink *s);
 
 /* Wipe every byte held and free everything; s is then as SINK_INIT. */

@@ -309,7 +309,8 @@ check "peer-reject without a pending change: exit 1" failed1
 
 # ---------------------------------------------------------------- output files
 
-# Into a regular file the ciphertext is streamed in batches (2 MiB), and a
+# Into a regular file the ciphertext is streamed in batches (1 MiB, written
+# by a second thread while the next is filled; sink.c), and a
 # failure takes back what was written.  A 4 MB message, so that several
 # batches reach the file.
 { mkmsg "$A" "$B" big; head -c 3000000 /dev/urandom | base64 -w 76; } >"$T/big.txt"
