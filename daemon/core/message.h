@@ -116,11 +116,7 @@ int tcp2_msg_dec_new(struct tcp2_msg_dec **d,
  * Feed TCP2 message bytes.  Plaintext reaches the sink only after its
  * chunk authenticated.  Errors: TCP2_EFORMAT (not a TCP2 message, bad
  * MIME/base64), TCP2_EVERSION, TCP2_ENOKEY, TCP2_EAUTH (tampered, dropped,
- * reordered or duplicated chunk), TCP2_ETOOBIG, or the sink's error; the
- * decoder is dead after.  With parallel set, the plaintext of a large
- * message reaches the sink on the hash worker (hasher.h), in order, and a
- * sink error shows at a later call or at tcp2_msg_dec_finish; the
- * decoder calls the sink from no other thread meanwhile.
+ * reordered or duplicated chunk), TCP2_ETOOBIG; the decoder is dead after.
  */
 int tcp2_msg_dec_write(struct tcp2_msg_dec *d, const void *buf, size_t len);
 

@@ -90,8 +90,7 @@ tcp2_msg_dec_new(struct tcp2_msg_dec **dp, const struct tcp2_msg_dec_params *p)
 	d->bhneed = MSG_PREFIX_LEN;
 	d->reason = "";
 	tcp2_b64_dec_init(&d->b64);
-	/* The plaintext reaches the sink through the hasher. */
-	if (tcp2_hasher_new(&d->sha, p->parallel, p->out, p->arg) != 0) {
+	if (tcp2_hasher_new(&d->sha, p->parallel) != 0) {
 		free(d);
 		return TCP2_ENOMEM;
 	}
@@ -106,8 +105,7 @@ dec_fail(struct tcp2_msg_dec *d, int rc)
 	return rc;
 }
 
-/* Plaintext that authenticated: to the head copy, and through the hash
- * to the sink. */
+/* Plaintext that authenticated: to the sink, the hash and the head copy. */
 static int
 dec_release(struct tcp2_msg_dec *d, const uint8_t *p, size_t n)
 {
@@ -115,6 +113,7 @@ dec_release(struct tcp2_msg_dec *d, const uint8_t *p, size_t n)
 
 	if (n == 0)
 		return 0;
+	tcp2_hasher_write(d->sha, p, n);
 	if (d->headlen < sizeof(d->head)) {
 		k = sizeof(d->head) - d->headlen;
 		if (k > n)
@@ -122,7 +121,7 @@ dec_release(struct tcp2_msg_dec *d, const uint8_t *p, size_t n)
 		memcpy(d->head + d->headlen, p, k);
 		d->headlen += k;
 	}
-	return tcp2_hasher_write(d->sha, p, n);
+	return d->p.out(d->p.arg, p, n);
 }
 
 /* Pass plaintext on, keeping the last MSG_TRAILER_MAX bytes back. */
@@ -177,7 +176,7 @@ dec_open_chunk(struct tcp2_msg_dec *d, int last)
 	d->cblen = 0;
 	/* pbuf is not wiped here: the next chunk overwrites it, and
 	 * tcp2_msg_dec_free wipes the whole decoder (a 10 MB message: 10 MB
-	 * of memset less, on the decrypting thread). */
+	 * of memset less). */
 	return dec_plain(d, d->pbuf, n);
 }
 
@@ -288,15 +287,13 @@ dec_bin(struct tcp2_msg_dec *d, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Verify From: and the signature once the whole plaintext is known; bh
- * is its SHA-256. */
+/* Verify From: and the signature once the whole plaintext is known. */
 static void
-dec_verify(struct tcp2_msg_dec *d, const uint8_t *sig,
-    const uint8_t bh[TCP2_SHA256_LEN])
+dec_verify(struct tcp2_msg_dec *d, const uint8_t *sig)
 {
 	struct tcp2_hdr_field f;
 	char inner[TCP2_ADDR_MAX] = "";
-	uint8_t hh[TCP2_SHA256_LEN];
+	uint8_t hh[TCP2_SHA256_LEN], bh[TCP2_SHA256_LEN];
 	uint8_t in[TCP2_MSG_SIGIN_MAX];
 	const char *h = d->head;
 	size_t len = d->headlen, used, n;
@@ -325,6 +322,7 @@ dec_verify(struct tcp2_msg_dec *d, const uint8_t *sig,
 		return;
 	}
 	tcp2_sha256(hh, d->binhdr, d->bhlen);
+	tcp2_hasher_final(d->sha, bh);
 	n = tcp2_msg_sig_input(in, hh, bh, inner);
 	if (tcp2_ed25519_verify(sig, d->sender.ed_pub, in, n) == 0) {
 		d->status = TCP2_SIG_VERIFIED;
@@ -338,7 +336,7 @@ dec_verify(struct tcp2_msg_dec *d, const uint8_t *sig,
 static int
 dec_end(struct tcp2_msg_dec *d)
 {
-	uint8_t sig[TCP2_ED25519_SIG_LEN], bh[TCP2_SHA256_LEN];
+	uint8_t sig[TCP2_ED25519_SIG_LEN];
 	size_t keep;
 	int rc, flags;
 
@@ -363,10 +361,7 @@ dec_end(struct tcp2_msg_dec *d)
 	if ((rc = dec_release(d, d->tail, keep)) != 0)
 		return rc;
 	d->tlen = 0;
-	/* Every plaintext byte is in the sink once the hash is final. */
-	if ((rc = tcp2_hasher_final(d->sha, bh)) != 0)
-		return rc;
-	dec_verify(d, (flags & MSG_FLAG_SIGNED) ? sig : NULL, bh);
+	dec_verify(d, (flags & MSG_FLAG_SIGNED) ? sig : NULL);
 	d->st = D_DONE;
 	return 0;
 }

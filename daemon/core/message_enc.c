@@ -151,7 +151,7 @@ tcp2_msg_enc_new(struct tcp2_msg_enc **ep, const struct tcp2_msg_enc_params *p)
 		rc = tcp2_aead_open_ctx(&e->aead, pk);
 	/* Nothing to sign, nothing to hash. */
 	if (rc == 0 && e->can_sign)
-		rc = tcp2_hasher_new(&e->sha, p->parallel, NULL, NULL);
+		rc = tcp2_hasher_new(&e->sha, p->parallel);
 	tcp2_crypto_wipe(mk, sizeof(mk));
 	tcp2_crypto_wipe(pk, sizeof(pk));
 	if (rc != 0) {
@@ -366,7 +366,7 @@ tcp2_msg_enc_write(struct tcp2_msg_enc *e, const void *buf, size_t len)
 	/* The hasher copies buf: its hash (on the worker, when there is
 	 * one) overlaps the encryption, and both see the same bytes. */
 	if (e->sha != NULL)
-		(void)tcp2_hasher_write(e->sha, buf, len);	/* no out */
+		tcp2_hasher_write(e->sha, buf, len);
 	return enc_push(e, buf, len, 1);
 }
 
@@ -383,7 +383,7 @@ enc_trailer(struct tcp2_msg_enc *e, uint8_t *t, size_t *tlen)
 	if (e->can_sign && e->nfrom == 1 &&
 	    strcmp(e->from_addr, e->sign_addr) == 0) {
 		tcp2_sha256(hh, e->binhdr, e->binhdrlen);
-		(void)tcp2_hasher_final(e->sha, bh);	/* no out */
+		tcp2_hasher_final(e->sha, bh);
 		n = tcp2_msg_sig_input(in, hh, bh, e->from_addr);
 		rc = tcp2_ed25519_sign(t, e->sign_sec, in, n);
 		if (rc != 0)
