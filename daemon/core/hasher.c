@@ -24,7 +24,6 @@
 #include "error.h"
 #include "hasher.h"
 #include "worker.h"
-#include <stdio.h>
 
 struct tcp2_hasher {
 	struct tcp2_sha256_ctx *sha;

@@ -24,7 +24,6 @@
 #include "fdio.h"
 #include "sink.h"
 #include "worker.h"
-#include <stdio.h>
 
 /* The writer thread and the one batch it may hold. */
 struct sink_writer {
