@@ -27,11 +27,9 @@
 
 struct tcp2_hasher {
 	struct tcp2_sha256_ctx *sha;
-	int parallel, threaded, done;
+	int parallel, threaded;
 	size_t total;
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct tcp2_worker wk;	/* wk.stop: hash what is left, then end */
 	uint8_t *ring;
 	size_t head, fill;	/* read position, bytes waiting */
 	size_t ring_hi;		/* ring bytes ever written (to wipe) */
@@ -43,7 +41,7 @@ struct tcp2_hasher {
 static int
 work_ready(const struct tcp2_hasher *h)
 {
-	return h->done || h->fill >= TCP2_HASHER_BATCH;
+	return h->wk.stop || h->fill >= TCP2_HASHER_BATCH;
 }
 
 static void *
@@ -52,27 +50,27 @@ worker(void *arg)
 	struct tcp2_hasher *h = arg;
 	size_t n;
 
-	pthread_mutex_lock(&h->mu);
+	pthread_mutex_lock(&h->wk.mu);
 	for (;;) {
 		while (!work_ready(h)) {
 			h->worker_waits = 1;
-			pthread_cond_wait(&h->cv, &h->mu);
+			pthread_cond_wait(&h->wk.cv, &h->wk.mu);
 			h->worker_waits = 0;
 		}
-		if (h->fill == 0 && h->done)
+		if (h->fill == 0 && h->wk.stop)
 			break;
 		n = h->fill;
 		if (n > TCP2_HASHER_RING - h->head)
 			n = TCP2_HASHER_RING - h->head;
-		pthread_mutex_unlock(&h->mu);
+		pthread_mutex_unlock(&h->wk.mu);
 		tcp2_sha256_write(h->sha, h->ring + h->head, n);
-		pthread_mutex_lock(&h->mu);
+		pthread_mutex_lock(&h->wk.mu);
 		h->head = (h->head + n) % TCP2_HASHER_RING;
 		h->fill -= n;
 		if (h->writer_waits)
-			pthread_cond_broadcast(&h->cv);
+			pthread_cond_broadcast(&h->wk.cv);
 	}
-	pthread_mutex_unlock(&h->mu);
+	pthread_mutex_unlock(&h->wk.mu);
 	return NULL;
 }
 
@@ -104,11 +102,7 @@ start_worker(struct tcp2_hasher *h)
 		h->parallel = 0;
 		return;
 	}
-	pthread_mutex_init(&h->mu, NULL);
-	pthread_cond_init(&h->cv, NULL);
-	if (tcp2_worker_start(&h->th, worker, h) != 0) {
-		pthread_cond_destroy(&h->cv);
-		pthread_mutex_destroy(&h->mu);
+	if (tcp2_worker_start(&h->wk, worker, h) != 0) {
 		free(h->ring);
 		h->ring = NULL;
 		h->parallel = 0;	/* inline, without trying again */
@@ -131,11 +125,11 @@ tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
 		tcp2_sha256_write(h->sha, buf, len);
 		return;
 	}
-	pthread_mutex_lock(&h->mu);
+	pthread_mutex_lock(&h->wk.mu);
 	while (len > 0) {
 		while (h->fill == TCP2_HASHER_RING) {
 			h->writer_waits = 1;
-			pthread_cond_wait(&h->cv, &h->mu);
+			pthread_cond_wait(&h->wk.cv, &h->wk.mu);
 			h->writer_waits = 0;
 		}
 		tail = (h->head + h->fill) % TCP2_HASHER_RING;
@@ -145,18 +139,18 @@ tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
 		if (n > len)
 			n = len;
 		/* The worker only reads [head, head + fill): tail is ours. */
-		pthread_mutex_unlock(&h->mu);
+		pthread_mutex_unlock(&h->wk.mu);
 		memcpy(h->ring + tail, p, n);
 		if (tail + n > h->ring_hi)
 			h->ring_hi = tail + n;
-		pthread_mutex_lock(&h->mu);
+		pthread_mutex_lock(&h->wk.mu);
 		h->fill += n;
 		p += n;
 		len -= n;
 		if (h->worker_waits && work_ready(h))
-			pthread_cond_broadcast(&h->cv);
+			pthread_cond_broadcast(&h->wk.cv);
 	}
-	pthread_mutex_unlock(&h->mu);
+	pthread_mutex_unlock(&h->wk.mu);
 }
 
 static void
@@ -164,13 +158,7 @@ stop_worker(struct tcp2_hasher *h)
 {
 	if (!h->threaded)
 		return;
-	pthread_mutex_lock(&h->mu);
-	h->done = 1;
-	pthread_cond_broadcast(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-	pthread_join(h->th, NULL);
-	pthread_cond_destroy(&h->cv);
-	pthread_mutex_destroy(&h->mu);
+	tcp2_worker_stop(&h->wk);
 	/* Only what was written. */
 	tcp2_crypto_wipe(h->ring, h->ring_hi);
 	free(h->ring);

@@ -24,7 +24,7 @@ worker_cpus(cpu_set_t *set)
 }
 
 int
-tcp2_worker_start(pthread_t *th, void *(*fn)(void *), void *arg)
+tcp2_worker_start(struct tcp2_worker *w, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t attr;
 	cpu_set_t set;
@@ -32,9 +32,29 @@ tcp2_worker_start(pthread_t *th, void *(*fn)(void *), void *arg)
 
 	if (!worker_cpus(&set) || pthread_attr_init(&attr) != 0)
 		return -1;
+	w->stop = 0;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
 	/* Only a hint: without it the worker still works, just slower. */
 	(void)pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-	rc = pthread_create(th, &attr, fn, arg);
+	rc = pthread_create(&w->th, &attr, fn, arg);
 	pthread_attr_destroy(&attr);
-	return rc == 0 ? 0 : -1;
+	if (rc != 0) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		return -1;
+	}
+	return 0;
+}
+
+void
+tcp2_worker_stop(struct tcp2_worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
 }

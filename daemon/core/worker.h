@@ -10,17 +10,34 @@
  * starts; the creator is not pinned, and keeps its CPU because it sleeps
  * only when it waits for the worker.  With one CPU allowed there is no
  * worker: it could only take turns with its creator.
+ *
+ * A worker comes with the mutex and condition variable its owner and it
+ * share, and the flag that tells it to finish.
  */
 #ifndef TCP2_WORKER_H
 #define TCP2_WORKER_H
 
 #include <pthread.h>
 
+struct tcp2_worker {
+	pthread_t th;
+	pthread_mutex_t mu;	/* guards stop and the owner's shared state */
+	pthread_cond_t cv;	/* either side waits on it */
+	int stop;		/* set by tcp2_worker_stop */
+};
+
 /*
- * Start fn(arg) on a thread that may not run on the caller's current
- * CPU.  Returns 0, or -1 when only one CPU is allowed or the thread could
- * not be created (the caller then does the work itself).
+ * Initialise w and start fn(arg) on a thread that may not run on the
+ * caller's current CPU.  Returns 0, or -1 when only one CPU is allowed or
+ * the thread could not be created (w is then unused, nothing to undo: the
+ * caller does the work itself).
  */
-int tcp2_worker_start(pthread_t *th, void *(*fn)(void *), void *arg);
+int tcp2_worker_start(struct tcp2_worker *w, void *(*fn)(void *),
+    void *arg);
+
+/* Set w->stop under the mutex, wake the worker, wait for it to return,
+ * and release w.  fn must return once it sees stop (after finishing what
+ * its owner asked for, if it chooses). */
+void tcp2_worker_stop(struct tcp2_worker *w);
 
 #endif /* TCP2_WORKER_H */

@@ -27,14 +27,11 @@
 
 /* The writer thread and the one batch it may hold. */
 struct sink_writer {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct tcp2_worker wk;	/* wk.stop: end once idle */
 	int fd;
 	const uint8_t *buf;	/* the batch being written; NULL: idle */
 	size_t len;
 	int err;		/* errno of the first failed write */
-	int stop;
 };
 
 /* A fresh block of at least n bytes (on huge pages when large). */
@@ -91,24 +88,24 @@ sink_writer_main(void *arg)
 	const uint8_t *buf;
 	int err;
 
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->wk.mu);
 	for (;;) {
-		while (w->buf == NULL && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
+		while (w->buf == NULL && !w->wk.stop)
+			pthread_cond_wait(&w->wk.cv, &w->wk.mu);
 		if (w->buf == NULL)
 			break;
 		buf = w->buf;
-		pthread_mutex_unlock(&w->mu);
+		pthread_mutex_unlock(&w->wk.mu);
 		/* After a failure, the rest is not written: the owner
 		 * abandons the file at its next hand-off. */
 		err = w->err == 0 ? tcp2_write_all(w->fd, buf, w->len) : 0;
-		pthread_mutex_lock(&w->mu);
+		pthread_mutex_lock(&w->wk.mu);
 		if (err != 0)
 			w->err = err;
 		w->buf = NULL;
-		pthread_cond_broadcast(&w->cv);
+		pthread_cond_broadcast(&w->wk.cv);
 	}
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->wk.mu);
 	return NULL;
 }
 
@@ -125,11 +122,7 @@ sink_writer(struct sink *s)
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
 	w->fd = s->fd;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if (tcp2_worker_start(&w->th, sink_writer_main, w) != 0) {
-		pthread_cond_destroy(&w->cv);
-		pthread_mutex_destroy(&w->mu);
+	if (tcp2_worker_start(&w->wk, sink_writer_main, w) != 0) {
 		free(w);
 		return NULL;
 	}
@@ -142,11 +135,11 @@ sink_writer_wait(struct sink_writer *w)
 {
 	int err;
 
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->wk.mu);
 	while (w->buf != NULL)
-		pthread_cond_wait(&w->cv, &w->mu);
+		pthread_cond_wait(&w->wk.cv, &w->wk.mu);
 	err = w->err;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->wk.mu);
 	return err;
 }
 
@@ -160,13 +153,7 @@ sink_writer_stop(struct sink *s)
 	if (w == NULL)
 		return 0;
 	err = sink_writer_wait(w);
-	pthread_mutex_lock(&w->mu);
-	w->stop = 1;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->th, NULL);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
+	tcp2_worker_stop(&w->wk);
 	free(w);
 	s->w = NULL;
 	return err;
@@ -216,11 +203,11 @@ sink_hand_off(struct sink *s)
 	if ((err = sink_writer_wait(w)) != 0)
 		return err;
 	s->wrote = 1;
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->wk.mu);
 	w->buf = s->p;
 	w->len = s->len;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	pthread_cond_broadcast(&w->wk.cv);
+	pthread_mutex_unlock(&w->wk.mu);
 	s->p = s->p == s->blk ? s->blk + SINK_BATCH : s->blk;
 	s->len = 0;
 	return 0;
