@@ -1,10 +1,11 @@
 /*
  * base64_avx2.c - the bulk of base64 in 32-character blocks, with AVX2.
  *
- * base64.c calls these for the middle of each line when the CPU has AVX2
- * (checked once at run time) and does the rest itself: line ends, carried
- * quads, padding, and any block with a character outside the alphabet,
- * which these functions leave untouched.  The translation is the known
+ * base64.c calls these when the CPU has AVX2 (checked once at run time):
+ * to encode runs of whole lines, line ends included, and to decode the
+ * middle of each line.  It does the rest itself: carried quads, padding,
+ * and any block with a character outside the alphabet, which the decoders
+ * here leave untouched.  The translation is the known
  * nibble-table method (W. Mula, D. Lemire, "Faster Base64 Encoding and
  * Decoding Using AVX2 Instructions", ACM TOW 2018): both directions give
  * exactly the bytes of the scalar tables, which test_base64 checks on
@@ -150,19 +151,40 @@ enc_block(__m256i s)
 }
 
 B64_AVX2 size_t
-tcp2_b64_avx2_enc(char *out, const uint8_t *in, size_t len)
+tcp2_b64_avx2_enc_lines(char *out, const uint8_t *in, size_t nlines,
+    const char *eol, size_t eollen)
 {
-	size_t i, o = 0;
+	/* Lane 1 of the third block takes bytes 4..15 of its load. */
+	const __m256i third = _mm256_setr_epi8(
+	    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	    4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1);
+	size_t l, k;
+	char *o = out;
 	__m256i s;
 
-	/* Each lane loads 16 bytes for its 12: 28 readable per block. */
-	for (i = 0; i + 28 <= len; i += 24, o += 32) {
+	/* Bytes 0-23 make characters 0-31, bytes 24-47 characters 32-63,
+	 * and bytes 33-56 characters 44-75: the third block encodes four
+	 * triples again, to the same characters, so that no load reaches
+	 * past the line's 57 bytes. */
+	for (l = 0; l < nlines; l++, in += 57) {
 		s = _mm256_inserti128_si256(_mm256_castsi128_si256(
-		    _mm_loadu_si128((const __m128i *)(in + i))),
-		    _mm_loadu_si128((const __m128i *)(in + i + 12)), 1);
-		_mm256_storeu_si256((__m256i *)(out + o), enc_block(s));
+		    _mm_loadu_si128((const __m128i *)in)),
+		    _mm_loadu_si128((const __m128i *)(in + 12)), 1);
+		_mm256_storeu_si256((__m256i *)o, enc_block(s));
+		s = _mm256_inserti128_si256(_mm256_castsi128_si256(
+		    _mm_loadu_si128((const __m128i *)(in + 24))),
+		    _mm_loadu_si128((const __m128i *)(in + 36)), 1);
+		_mm256_storeu_si256((__m256i *)(o + 32), enc_block(s));
+		s = _mm256_inserti128_si256(_mm256_castsi128_si256(
+		    _mm_loadu_si128((const __m128i *)(in + 33))),
+		    _mm_loadu_si128((const __m128i *)(in + 41)), 1);
+		s = _mm256_shuffle_epi8(s, third);
+		_mm256_storeu_si256((__m256i *)(o + 44), enc_block(s));
+		o += 76;
+		for (k = 0; k < eollen; k++)
+			*o++ = eol[k];
 	}
-	return i;
+	return (size_t)(o - out);
 }
 
 #else /* no AVX2 here: the scalar loops do everything */
@@ -190,9 +212,10 @@ tcp2_b64_avx2_dec_line(uint8_t *out, const unsigned char *in)
 }
 
 size_t
-tcp2_b64_avx2_enc(char *out, const uint8_t *in, size_t len)
+tcp2_b64_avx2_enc_lines(char *out, const uint8_t *in, size_t nlines,
+    const char *eol, size_t eollen)
 {
-	(void)out, (void)in, (void)len;
+	(void)out, (void)in, (void)nlines, (void)eol, (void)eollen;
 	return 0;
 }
 

@@ -32,10 +32,12 @@ size_t tcp2_b64_avx2_dec(uint8_t *out, size_t room, const unsigned char *in,
 int tcp2_b64_avx2_dec_line(uint8_t *out, const unsigned char *in);
 
 /*
- * Encode in[0..len) in blocks of 24 bytes (32 characters each) while 28
- * bytes are readable from the block's start.  Returns the bytes consumed,
- * a multiple of 24; out gets 32 characters for each 24.
+ * Encode nlines whole lines of 57 bytes from in, each to 76 characters
+ * (TCP2_B64_LINE) and then eol[0..eollen).  Reads only in[0..nlines*57).
+ * Returns the characters written; 0 where there is no AVX2 (the stub),
+ * which the caller must check with tcp2_b64_avx2_usable first.
  */
-size_t tcp2_b64_avx2_enc(char *out, const uint8_t *in, size_t len);
+size_t tcp2_b64_avx2_enc_lines(char *out, const uint8_t *in, size_t nlines,
+    const char *eol, size_t eollen);
 
 #endif /* TCP2_BASE64_AVX2_H */
