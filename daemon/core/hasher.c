@@ -102,7 +102,7 @@ start_worker(struct tcp2_hasher *h)
 		h->parallel = 0;
 		return;
 	}
-	if (tcp2_worker_start(&h->wk, worker, h) != 0) {
+	if (tcp2_worker_start(&h->wk, "tcp2-hash", worker, h) != 0) {
 		free(h->ring);
 		h->ring = NULL;
 		h->parallel = 0;	/* inline, without trying again */

@@ -24,7 +24,8 @@ worker_cpus(cpu_set_t *set)
 }
 
 int
-tcp2_worker_start(struct tcp2_worker *w, void *(*fn)(void *), void *arg)
+tcp2_worker_start(struct tcp2_worker *w, const char *name,
+    void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t attr;
 	cpu_set_t set;
@@ -44,6 +45,7 @@ tcp2_worker_start(struct tcp2_worker *w, void *(*fn)(void *), void *arg)
 		pthread_mutex_destroy(&w->mu);
 		return -1;
 	}
+	(void)pthread_setname_np(w->th, name);	/* for people, not for us */
 	return 0;
 }
 

@@ -27,13 +27,14 @@ struct tcp2_worker {
 };
 
 /*
- * Initialise w and start fn(arg) on a thread that may not run on the
+ * Initialise w and start fn(arg) on a thread named name (at most 15
+ * characters: what top -H, ps -L and perf show) that may not run on the
  * caller's current CPU.  Returns 0, or -1 when only one CPU is allowed or
  * the thread could not be created (w is then unused, nothing to undo: the
  * caller does the work itself).
  */
-int tcp2_worker_start(struct tcp2_worker *w, void *(*fn)(void *),
-    void *arg);
+int tcp2_worker_start(struct tcp2_worker *w, const char *name,
+    void *(*fn)(void *), void *arg);
 
 /* Set w->stop under the mutex, wake the worker, wait for it to return,
  * and release w.  fn must return once it sees stop (after finishing what

@@ -122,7 +122,8 @@ sink_writer(struct sink *s)
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
 	w->fd = s->fd;
-	if (tcp2_worker_start(&w->wk, sink_writer_main, w) != 0) {
+	if (tcp2_worker_start(&w->wk, "tcp2-write", sink_writer_main,
+	    w) != 0) {
 		free(w);
 		return NULL;
 	}
