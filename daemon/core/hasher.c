@@ -111,15 +111,52 @@ start_worker(struct tcp2_hasher *h)
 	h->threaded = 1;
 }
 
+/* Start the worker once the bytes given, len more counted, reach the
+ * threshold. */
+static void
+maybe_start(struct tcp2_hasher *h, size_t len)
+{
+	if (!h->threaded && h->parallel &&
+	    h->total + len >= TCP2_HASHER_THRESHOLD)
+		start_worker(h);
+}
+
+/* The free span at the ring's tail, after waiting for one (under mu). */
+static size_t
+ring_room(struct tcp2_hasher *h, size_t *tail)
+{
+	size_t n;
+
+	while (h->fill == TCP2_HASHER_RING) {
+		h->writer_waits = 1;
+		pthread_cond_wait(&h->wk.cv, &h->wk.mu);
+		h->writer_waits = 0;
+	}
+	*tail = (h->head + h->fill) % TCP2_HASHER_RING;
+	n = TCP2_HASHER_RING - h->fill;
+	if (n > TCP2_HASHER_RING - *tail)
+		n = TCP2_HASHER_RING - *tail;
+	return n;
+}
+
+/* n bytes written at the tail are the worker's (under mu). */
+static void
+ring_commit(struct tcp2_hasher *h, size_t tail, size_t n)
+{
+	if (tail + n > h->ring_hi)
+		h->ring_hi = tail + n;
+	h->fill += n;
+	if (h->worker_waits && work_ready(h))
+		pthread_cond_broadcast(&h->wk.cv);
+}
+
 void
 tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	size_t tail, n;
 
-	if (!h->threaded && h->parallel &&
-	    h->total + len >= TCP2_HASHER_THRESHOLD)
-		start_worker(h);
+	maybe_start(h, len);
 	h->total += len;
 	if (!h->threaded) {
 		tcp2_sha256_write(h->sha, buf, len);
@@ -127,29 +164,43 @@ tcp2_hasher_write(struct tcp2_hasher *h, const void *buf, size_t len)
 	}
 	pthread_mutex_lock(&h->wk.mu);
 	while (len > 0) {
-		while (h->fill == TCP2_HASHER_RING) {
-			h->writer_waits = 1;
-			pthread_cond_wait(&h->wk.cv, &h->wk.mu);
-			h->writer_waits = 0;
-		}
-		tail = (h->head + h->fill) % TCP2_HASHER_RING;
-		n = TCP2_HASHER_RING - h->fill;
-		if (n > TCP2_HASHER_RING - tail)
-			n = TCP2_HASHER_RING - tail;
+		n = ring_room(h, &tail);
 		if (n > len)
 			n = len;
 		/* The worker only reads [head, head + fill): tail is ours. */
 		pthread_mutex_unlock(&h->wk.mu);
 		memcpy(h->ring + tail, p, n);
-		if (tail + n > h->ring_hi)
-			h->ring_hi = tail + n;
 		pthread_mutex_lock(&h->wk.mu);
-		h->fill += n;
+		ring_commit(h, tail, n);
 		p += n;
 		len -= n;
-		if (h->worker_waits && work_ready(h))
-			pthread_cond_broadcast(&h->wk.cv);
 	}
+	pthread_mutex_unlock(&h->wk.mu);
+}
+
+uint8_t *
+tcp2_hasher_space(struct tcp2_hasher *h, size_t *room)
+{
+	size_t tail;
+
+	maybe_start(h, 0);
+	if (!h->threaded)
+		return NULL;
+	pthread_mutex_lock(&h->wk.mu);
+	*room = ring_room(h, &tail);
+	pthread_mutex_unlock(&h->wk.mu);
+	return h->ring + tail;
+}
+
+void
+tcp2_hasher_commit(struct tcp2_hasher *h, size_t n)
+{
+	size_t tail;
+
+	h->total += n;
+	pthread_mutex_lock(&h->wk.mu);
+	tail = (h->head + h->fill) % TCP2_HASHER_RING;
+	ring_commit(h, tail, n);
 	pthread_mutex_unlock(&h->wk.mu);
 }
 

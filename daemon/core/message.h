@@ -66,6 +66,20 @@ int tcp2_msg_enc_new(struct tcp2_msg_enc **e,
  * an error the encoder is dead and only tcp2_msg_enc_free is valid. */
 int tcp2_msg_enc_write(struct tcp2_msg_enc *e, const void *buf, size_t len);
 
+/*
+ * Feed original message bytes in place, for a caller that reads them
+ * (tcp2-mail): tcp2_msg_enc_space gives a buffer of the encoder's and its
+ * size in *room; fill up to *room bytes and pass their count to
+ * tcp2_msg_enc_commit, which takes them as tcp2_msg_enc_write would.  A
+ * space not committed is simply dropped (end of input).  With the hash on
+ * a second thread the buffer lies in the hasher's ring, so the bytes
+ * signed are those encrypted without a copy between.  space returns NULL
+ * only when the encoder is dead or out of memory (TCP2_ENOMEM then from
+ * commit); commit returns what tcp2_msg_enc_write returns.
+ */
+uint8_t *tcp2_msg_enc_space(struct tcp2_msg_enc *e, size_t *room);
+int tcp2_msg_enc_commit(struct tcp2_msg_enc *e, size_t n);
+
 /* End of the original message: writes the last chunk and the MIME end. */
 int tcp2_msg_enc_finish(struct tcp2_msg_enc *e);
 

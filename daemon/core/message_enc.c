@@ -18,6 +18,7 @@
 #include "message_int.h"
 
 #define ENC_MAX_CLEAR	64	/* clear fields copied at most */
+#define ENC_INBUF	(64u << 10)	/* tcp2_msg_enc_space's own buffer */
 
 struct enc_clear {
 	size_t off, len;
@@ -43,6 +44,10 @@ struct tcp2_msg_enc {
 	uint8_t sealed[MSG_SEALED_CHUNK];
 	char *b64;
 	struct tcp2_b64_enc b64e;
+	uint8_t *inbuf;			/* ENC_INBUF, once asked for */
+	uint8_t *space;			/* the last space given */
+	size_t space_len;		/* ... its size */
+	int space_ring;			/* ... in the hasher's ring */
 
 	int mime_done;
 	size_t scan;			/* header fields parsed up to here */
@@ -370,6 +375,42 @@ tcp2_msg_enc_write(struct tcp2_msg_enc *e, const void *buf, size_t len)
 	return enc_push(e, buf, len, 1);
 }
 
+uint8_t *
+tcp2_msg_enc_space(struct tcp2_msg_enc *e, size_t *room)
+{
+	e->space = NULL;
+	if (e->dead)
+		return NULL;
+	if (e->sha != NULL &&
+	    (e->space = tcp2_hasher_space(e->sha, room)) != NULL) {
+		e->space_ring = 1;
+		e->space_len = *room;
+		return e->space;
+	}
+	if (e->inbuf == NULL && (e->inbuf = malloc(ENC_INBUF)) == NULL)
+		return NULL;
+	e->space_ring = 0;
+	*room = e->space_len = ENC_INBUF;
+	return e->space = e->inbuf;
+}
+
+int
+tcp2_msg_enc_commit(struct tcp2_msg_enc *e, size_t n)
+{
+	if (e->dead)
+		return TCP2_ESTATE;
+	if (e->space == NULL)
+		return TCP2_ENOMEM;
+	if (n > e->space_len)
+		return TCP2_EINVAL;
+	if (!e->space_ring)
+		return tcp2_msg_enc_write(e, e->space, n);
+	/* In the ring the bytes stay put until the next space: whole
+	 * chunks are sealed where they lie, as the worker hashes them. */
+	tcp2_hasher_commit(e->sha, n);
+	return enc_push(e, e->space, n, 1);
+}
+
 /* The trailer: the signature when From: is the account's, then flags. */
 static int
 enc_trailer(struct tcp2_msg_enc *e, uint8_t *t, size_t *tlen)
@@ -441,6 +482,9 @@ tcp2_msg_enc_free(struct tcp2_msg_enc *e)
 	tcp2_hasher_free(e->sha);
 	free(e->binhdr);
 	free(e->b64);
+	if (e->inbuf != NULL)
+		tcp2_crypto_wipe(e->inbuf, ENC_INBUF);
+	free(e->inbuf);
 	tcp2_crypto_wipe(e, sizeof(*e));
 	free(e);
 }

@@ -216,16 +216,31 @@ map_input(size_t size, int (*fn)(void *, const void *, size_t), void *arg,
 }
 
 /*
+ * Read up to room bytes of stdin into p, *total counting all read so far.
+ * Returns the count (0 at the end), or TCP2_EIO or TCP2_ETOOBIG.
+ */
+static long
+read_some(void *p, size_t room, size_t *total)
+{
+	ssize_t n;
+
+	do
+		n = read(STDIN_FILENO, p, room);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return TCP2_EIO;
+	*total += (size_t)n;
+	if (*total > MAX_INPUT)
+		return TCP2_ETOOBIG;
+	return (long)n;
+}
+
+/*
  * Feed stdin to fn.  With out given (decrypt), a regular file is mapped:
  * decrypt's only reader of the input is this thread, and its output is
- * out, to take back if the file shrinks meanwhile.  Without (encrypt,
- * key exchange), or for a pipe, it is read in pieces of up to 1 MiB: the
- * encoder hashes a copy of its input and seals the caller's bytes, and
- * two reads of a file changed in place could differ, so that the message
- * would be signed other than encrypted.  (Reading ahead on a second
- * thread was tried: a 10 MB encrypt took 25 ms instead of 20, the main
- * thread spending more CPU time, not less.)  Returns 0, TCP2_EIO,
- * TCP2_ETOOBIG or fn's error.
+ * out, to take back if the file shrinks meanwhile.  Without (key
+ * exchange), or for a pipe, it is read in pieces of up to 1 MiB.  Returns
+ * 0, TCP2_EIO, TCP2_ETOOBIG or fn's error.
  */
 static int
 read_input(int (*fn)(void *, const void *, size_t), void *arg,
@@ -233,24 +248,43 @@ read_input(int (*fn)(void *, const void *, size_t), void *arg,
 {
 	static uint8_t buf[1 << 20];	/* few, large writes: fewer hand-offs */
 	size_t total = 0, size;
-	ssize_t n;
+	long n;
 	int rc;
 
 	if (out != NULL && (size = input_size()) > 0 &&
 	    (rc = map_input(size, fn, arg, out)) != 1)
 		return rc;
-	for (;;) {
-		n = read(STDIN_FILENO, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return TCP2_EIO;
-		if (n == 0)
-			return 0;
-		total += (size_t)n;
-		if (total > MAX_INPUT)
-			return TCP2_ETOOBIG;
+	while ((n = read_some(buf, sizeof(buf), &total)) > 0)
 		if ((rc = fn(arg, buf, (size_t)n)) != 0)
+			return rc;
+	return (int)n;
+}
+
+/*
+ * Read stdin straight into the encoder's buffer, in pieces of up to
+ * 1 MiB.  Encrypt neither maps its input nor reads it twice: two reads of
+ * a file changed in place could differ, and the message would be signed
+ * other than encrypted (tcp2_msg_enc_space: the bytes hashed are those
+ * sealed).  Reading ahead on a second thread was tried: a 10 MB encrypt
+ * took 25 ms instead of 20, the main thread spending more CPU time, not
+ * less.  Returns 0, TCP2_EIO, TCP2_ETOOBIG or the encoder's error.
+ */
+static int
+read_to_encoder(struct tcp2_msg_enc *e)
+{
+	size_t total = 0, room;
+	uint8_t *p;
+	long n;
+	int rc;
+
+	for (;;) {
+		if ((p = tcp2_msg_enc_space(e, &room)) == NULL)
+			return TCP2_ENOMEM;
+		if (room > (1u << 20))
+			room = 1u << 20;
+		if ((n = read_some(p, room, &total)) <= 0)
+			return (int)n;
+		if ((rc = tcp2_msg_enc_commit(e, (size_t)n)) != 0)
 			return rc;
 	}
 }
@@ -390,12 +424,6 @@ split_rcpts(char *list, const char **v, size_t max)
 }
 
 static int
-enc_feed(void *arg, const void *buf, size_t len)
-{
-	return tcp2_msg_enc_write(arg, buf, len);
-}
-
-static int
 cmd_encrypt(struct tcp2_state *s, const char *account, char *to)
 {
 	const struct tcp2_account *a = need_account(s, account);
@@ -442,7 +470,7 @@ cmd_encrypt(struct tcp2_state *s, const char *account, char *to)
 		    78 + 48 * 1024);
 	rc = tcp2_msg_enc_new(&e, &p);
 	if (rc == 0)
-		rc = read_input(enc_feed, e, NULL);
+		rc = read_to_encoder(e);
 	if (rc == 0)
 		rc = tcp2_msg_enc_finish(e);
 	if (rc != 0) {

@@ -49,6 +49,7 @@ static uint8_t alice_sec[32], alice_pub[32], mallory_pub[32];
 static uint8_t fixed_mk[32], fixed_salt[16];
 static int parallel;	/* hash on a second thread (hasher.h) */
 static int mixed;	/* writes alternately small and large (sealed in place) */
+static int inplace;	/* through tcp2_msg_enc_space/commit, not write */
 
 struct lookup_ctx {
 	const char *addr;
@@ -79,8 +80,9 @@ encode(const uint8_t *in, size_t len, struct buf *out, unsigned int seed,
 	const uint8_t keys[2][32];
 	struct tcp2_msg_enc_params p = { 0 };
 	struct tcp2_msg_enc *e;
-	size_t off = 0, n;
-	int rc;
+	size_t off = 0, n, room;
+	uint8_t *sp;
+	int rc = 0;
 
 	memcpy((void *)keys[0], k_ab, 32);
 	memcpy((void *)keys[1], k_ac, 32);
@@ -102,7 +104,18 @@ encode(const uint8_t *in, size_t len, struct buf *out, unsigned int seed,
 			n = 300000 + (size_t)rand() % 1000;
 		if (n > len - off)
 			n = len - off;
-		if ((rc = tcp2_msg_enc_write(e, in + off, n)) != 0)
+		if (inplace) {
+			if ((sp = tcp2_msg_enc_space(e, &room)) == NULL) {
+				rc = TCP2_ENOMEM;
+				break;
+			}
+			if (n > room)
+				n = room;
+			memcpy(sp, in + off, n);
+			rc = tcp2_msg_enc_commit(e, n);
+		} else
+			rc = tcp2_msg_enc_write(e, in + off, n);
+		if (rc != 0)
 			break;
 		off += n;
 		if (maxheld && tcp2_msg_enc_held(e) > *maxheld)
@@ -546,6 +559,50 @@ test_keys_and_signatures(void)
 	buf_free(&enc);
 }
 
+/* Input given in place (tcp2_msg_enc_space/commit): the same bytes out
+ * as through tcp2_msg_enc_write (a), with the hash inline or on a second
+ * thread (then in the hasher's ring), in pieces as large as the room or
+ * of random sizes; a commit larger than the room is refused. */
+static void
+test_inplace(const uint8_t *m, size_t len, const struct buf *a)
+{
+	static const struct { int par; unsigned int seed; const char *what; }
+	    v[] = {
+		{ 0, 0, "inline hash, pieces the size of the room" },
+		{ 0, 7, "inline hash, random pieces" },
+		{ 1, 0, "hash thread, pieces the size of the room" },
+		{ 1, 9, "hash thread, random pieces" },
+	};
+	struct tcp2_msg_enc_params p = { 0 };
+	struct tcp2_msg_enc *e;
+	struct buf b = { 0 };
+	size_t i, room;
+	int sig = 0;
+
+	inplace = 1;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		parallel = v[i].par;
+		buf_free(&b);
+		encode(m, len, &b, v[i].seed, 0, NULL, &sig);
+		t_check(sig && a->len == b.len &&
+		    memcmp(a->p, b.p, a->len) == 0,
+		    "input in place, %s: identical output, signed", v[i].what);
+	}
+	inplace = 0;
+	parallel = 1;
+	buf_free(&b);
+	p.keys = (const uint8_t (*)[32])k_ab;
+	p.nkeys = 1;
+	p.out = buf_put;
+	p.arg = &b;
+	t_check(tcp2_msg_enc_new(&e, &p) == 0 &&
+	    tcp2_msg_enc_space(e, &room) != NULL &&
+	    tcp2_msg_enc_commit(e, room + 1) == TCP2_EINVAL,
+	    "a commit larger than the room given is refused");
+	tcp2_msg_enc_free(e);
+	buf_free(&b);
+}
+
 /* Hashing on a second thread changes nothing in the bytes. */
 static void
 test_parallel(void)
@@ -577,6 +634,7 @@ test_parallel(void)
 	mixed = 0;
 	t_check(sig && a.len == b.len && memcmp(a.p, b.p, a.len) == 0,
 	    "parallel hashing of small and large writes mixed: identical output");
+	test_inplace(m, len, &a);
 	parallel = 0;
 	buf_free(&a);
 	buf_free(&b);
