@@ -4,8 +4,9 @@
  * every length 0..300 and for random data under any split into pieces,
  * round trips line by line, and the decoder's strictness (characters
  * outside the alphabet anywhere in a line, bad padding, data after
- * padding, non-canonical trailing bits, incomplete quads).  The AVX2
- * blocks of base64_avx2.c on their own, against the same reference.
+ * padding, non-canonical trailing bits, incomplete quads).  The SIMD
+ * routines of base64_avx2.c and base64_avx512.c on their own, against the
+ * same reference.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "base64.h"
 #include "base64_avx2.h"
+#include "base64_avx512.h"
 #include "error.h"
 #include "harness.h"
 
@@ -532,13 +534,55 @@ ref_decode(uint8_t *out, const char *in, size_t len)
 	}
 }
 
+/* Runs of 1 to 4 whole lines, each from a buffer of exactly their size
+ * (ASan sees any read past the last line), through fn: how many differ
+ * from the reference. */
+static size_t
+enc_lines_bad(size_t (*fn)(char *, const uint8_t *, size_t, const char *,
+    size_t))
+{
+	char ref[4 * 78], enc[4 * 78];
+	const char *eol;
+	uint8_t *lines;
+	size_t i, n, rn, bad = 0;
+
+	for (i = 0; i < 2000; i++) {
+		n = 1 + rnd() % 4;
+		eol = i % 3 == 0 ? "\r\n" : i % 3 == 1 ? "\n" : "";
+		if ((lines = malloc(n * 57)) == NULL)
+			abort();
+		fill(lines, n * 57);
+		rn = ref_encode(ref, lines, n * 57, eol);
+		if (fn(enc, lines, n, eol, strlen(eol)) != rn ||
+		    memcmp(enc, ref, rn) != 0)
+			bad++;
+		free(lines);
+	}
+	return bad;
+}
+
+static void
+test_avx512(void)
+{
+	size_t bad;
+
+	if (!tcp2_b64_avx512_usable()) {
+		t_check(1, "no AVX-512 VBMI on this CPU: the AVX2 or scalar "
+		    "lines encode");
+		return;
+	}
+	bad = enc_lines_bad(tcp2_b64_avx512_enc_lines);
+	t_check(bad == 0, "AVX-512 encode of 2000 random runs of 1 to 4 whole "
+	    "lines, CRLF, LF or no line end: the reference characters, no "
+	    "read past the last line (%zu bad)", bad);
+}
+
 static void
 test_avx2(void)
 {
-	char text[96], ref[4 * 78], enc[4 * 78];
-	uint8_t out[96], want[72], *lines;
-	const char *eol;
-	size_t i, n, rn, used, pos, bad = 0, badenc = 0;
+	char text[96];
+	uint8_t out[96], want[72];
+	size_t i, n, used, pos, bad = 0, badenc;
 	int c;
 
 	if (!tcp2_b64_avx2_usable()) {
@@ -554,22 +598,10 @@ test_avx2(void)
 		ref_decode(want, text, sizeof(text));
 		if (used != 96 || n != 72 || memcmp(out, want, 72) != 0)
 			bad++;
-		/* Whole lines from a buffer of exactly their size: ASan
-		 * sees any read past the last line. */
-		n = 1 + rnd() % 4;
-		eol = i % 3 == 0 ? "\r\n" : i % 3 == 1 ? "\n" : "";
-		lines = malloc(n * 57);
-		if (lines == NULL)
-			abort();
-		fill(lines, n * 57);
-		used = tcp2_b64_avx2_enc_lines(enc, lines, n, eol, strlen(eol));
-		rn = ref_encode(ref, lines, n * 57, eol);
-		if (used != rn || memcmp(enc, ref, rn) != 0)
-			badenc++;
-		free(lines);
 	}
 	t_check(bad == 0, "AVX2 decode of 2000 random 96-character runs: the "
 	    "reference bytes (%zu bad)", bad);
+	badenc = enc_lines_bad(tcp2_b64_avx2_enc_lines);
 	t_check(badenc == 0, "AVX2 encode of 2000 random runs of 1 to 4 whole "
 	    "lines, CRLF, LF or no line end: the reference characters, no "
 	    "read past the last line (%zu bad)", badenc);
@@ -664,6 +696,7 @@ main(void)
 	test_canonical();
 	test_reinit();
 	test_avx2();
+	test_avx512();
 	test_dec_lines();
 	return t_done();
 }
