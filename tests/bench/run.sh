@@ -5,9 +5,11 @@
 #  1. Whole process, a realistic 10 MB message (RFC 5322 header, a text
 #     part, a base64 attachment, CRLF): tcp2-mail encrypt/decrypt against
 #     age (X25519 recipient) and gpg (cv25519 key, gpg's defaults), each
-#     the median of BENCH_REPS rounds (default 11) after a warm-up round,
-#     the tools interleaved within each round; the last round's outputs
-#     and the last encryption's decryption checked byte-identical with cmp.
+#     the median of BENCH_REPS rounds (default 31: with 11, medians moved
+#     by 10% from run to run) after a warm-up round, the tools interleaved
+#     within each round, their order rotated from round to round; the
+#     last round's outputs and the last encryption's decryption checked
+#     byte-identical with cmp.
 #  2. In process (tests/bench/bench_inproc.c): a BENCH_INPROC_MB (default
 #     256) MiB message through tcp2_msg_enc_*/tcp2_msg_dec_* against raw
 #     libgcrypt ChaCha20-Poly1305 over the same data.
@@ -28,7 +30,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 TCP2=$BUILD/bin/tcp2-mail
 LIB=$BUILD/lib/libtcp2core.a
-REPS=${BENCH_REPS:-11}
+REPS=${BENCH_REPS:-31}
 INPROC_MB=${BENCH_INPROC_MB:-256}
 INPROC_REPS=${BENCH_INPROC_REPS:-3}
 CC=${CC:-cc}
@@ -745,9 +747,18 @@ for name in $NAMES; do
 	[ "${name#*_}" = dec ] && run $name
 	: >"$TMP/$name.list"
 done
+# rotate LIST N: LIST's words, the first N moved to the end.
+rotate() {
+	echo "$1" | awk -v n="$2" '{ for (i = 0; i < NF; i++)
+	    printf "%s%s", $((i + n) % NF + 1), (i < NF - 1 ? " " : "\n") }'
+}
+
+# Each round starts one command further on: a command runs after each of
+# the others alike (the writeback of the previous command's output, which
+# a run may meet on the disk, falls on all).
 r=0
 while [ $r -lt "$REPS" ]; do
-	for name in $NAMES; do
+	for name in $(rotate "$NAMES" $r); do
 		t0=$(date +%s%N)
 		run $name
 		t1=$(date +%s%N)
