@@ -32,7 +32,7 @@ struct tcp2_hasher {
 	struct tcp2_worker wk;	/* wk.stop: hash what is left, then end */
 	uint8_t *ring;
 	size_t head, fill;	/* read position, bytes waiting */
-	size_t ring_hi;		/* ring bytes ever written (to wipe) */
+	size_t ring_hi;		/* ring bytes ever written or lent (to wipe) */
 	int worker_waits;	/* signal only a side that sleeps */
 	int writer_waits;
 };
@@ -189,6 +189,10 @@ tcp2_hasher_space(struct tcp2_hasher *h, size_t *room)
 	pthread_mutex_lock(&h->wk.mu);
 	*room = ring_room(h, &tail);
 	pthread_mutex_unlock(&h->wk.mu);
+	/* The writer may fill the room and then not commit (a read past
+	 * its limit): wiped all the same. */
+	if (tail + *room > h->ring_hi)
+		h->ring_hi = tail + *room;
 	return h->ring + tail;
 }
 

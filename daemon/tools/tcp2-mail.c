@@ -34,6 +34,7 @@
 #define MAX_INPUT	(256u << 20)	/* largest message accepted */
 #define MAX_RCPT	TCP2_MSG_MAX_RCPT - 1
 #define KEYX_OUT	8192
+#define READ_MAX	(1u << 20)	/* bytes a read(2): few, large pieces */
 
 static const char usage_text[] =
 "usage: tcp2-mail --store DIR [--account ADDR] COMMAND [ARGS]\n"
@@ -246,7 +247,7 @@ static int
 read_input(int (*fn)(void *, const void *, size_t), void *arg,
     struct sink *out)
 {
-	static uint8_t buf[1 << 20];	/* few, large writes: fewer hand-offs */
+	static uint8_t buf[READ_MAX];
 	size_t total = 0, size;
 	long n;
 	int rc;
@@ -280,8 +281,8 @@ read_to_encoder(struct tcp2_msg_enc *e)
 	for (;;) {
 		if ((p = tcp2_msg_enc_space(e, &room)) == NULL)
 			return TCP2_ENOMEM;
-		if (room > (1u << 20))
-			room = 1u << 20;
+		if (room > READ_MAX)
+			room = READ_MAX;
 		if ((n = read_some(p, room, &total)) <= 0)
 			return (int)n;
 		if ((rc = tcp2_msg_enc_commit(e, (size_t)n)) != 0)
