@@ -112,7 +112,7 @@ tcp2_b64_avx2_dec_line(uint8_t *out, const unsigned char *in)
 	int bad_a, bad_b, bad_c;
 
 	/* Characters 0-31, 32-63 and 44-75 (11 quads in: the third block
-	 * decodes 12 characters again, to the same bytes). */
+	 * decodes 20 characters again, to the same bytes). */
 	a = dec_values(_mm256_loadu_si256((const __m256i *)in), &bad_a);
 	b = dec_values(_mm256_loadu_si256((const __m256i *)(in + 32)), &bad_b);
 	c = dec_values(_mm256_loadu_si256((const __m256i *)(in + 44)), &bad_c);
@@ -163,7 +163,7 @@ tcp2_b64_avx2_enc_lines(char *out, const uint8_t *in, size_t nlines,
 	__m256i s;
 
 	/* Bytes 0-23 make characters 0-31, bytes 24-47 characters 32-63,
-	 * and bytes 33-56 characters 44-75: the third block encodes four
+	 * and bytes 33-56 characters 44-75: the third block encodes five
 	 * triples again, to the same characters, so that no load reaches
 	 * past the line's 57 bytes. */
 	for (l = 0; l < nlines; l++, in += 57) {

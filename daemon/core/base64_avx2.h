@@ -1,8 +1,9 @@
 /*
- * base64_avx2.h - base64's 32-character blocks with AVX2, for base64.c.
+ * base64_avx2.h - base64 with AVX2, for base64.c.
  *
- * Private to base64.c (and its tests): the callers there keep the line
- * structure, the carry and the padding; these only translate whole blocks.
+ * Private to base64.c (and its tests): the encoder does runs of whole
+ * lines, line ends included; the decoders translate whole 32-character
+ * blocks or lines, and base64.c keeps the carry and the padding.
  */
 #ifndef TCP2_BASE64_AVX2_H
 #define TCP2_BASE64_AVX2_H

@@ -2,7 +2,8 @@
  * hasher.c - SHA-256 inline, or on one worker thread.
  *
  * The worker takes data from a single-producer, single-consumer byte ring
- * under one mutex: the writer copies in and signals once a batch
+ * under one mutex: the writer copies in (or reads in place, through
+ * tcp2_hasher_space) and signals once a batch
  * (TCP2_HASHER_BATCH) waits; the worker hashes the largest contiguous
  * filled span outside the lock and frees it (the decoder's 16 KiB pieces:
  * waking the worker for each cost more context switches than hashing).

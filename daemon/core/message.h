@@ -73,9 +73,12 @@ int tcp2_msg_enc_write(struct tcp2_msg_enc *e, const void *buf, size_t len);
  * tcp2_msg_enc_commit, which takes them as tcp2_msg_enc_write would.  A
  * space not committed is simply dropped (end of input).  With the hash on
  * a second thread the buffer lies in the hasher's ring, so the bytes
- * signed are those encrypted without a copy between.  space returns NULL
- * only when the encoder is dead or out of memory (TCP2_ENOMEM then from
- * commit); commit returns what tcp2_msg_enc_write returns.
+ * signed are those encrypted without a copy between.  A space allows one
+ * commit, with no tcp2_msg_enc_write between.  space returns NULL only
+ * when the encoder is dead or out of memory.  commit returns what
+ * tcp2_msg_enc_write returns (the encoder then dead), or, leaving it
+ * alive: TCP2_EINVAL for n over the room, TCP2_ENOMEM without a space
+ * (none asked for, already committed, or NULL).
  */
 uint8_t *tcp2_msg_enc_space(struct tcp2_msg_enc *e, size_t *room);
 int tcp2_msg_enc_commit(struct tcp2_msg_enc *e, size_t n);

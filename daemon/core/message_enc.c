@@ -368,6 +368,7 @@ tcp2_msg_enc_write(struct tcp2_msg_enc *e, const void *buf, size_t len)
 {
 	if (e->dead)
 		return TCP2_ESTATE;
+	e->space = NULL;	/* its room may be the ring's tail: gone */
 	/* The hasher copies buf: its hash (on the worker, when there is
 	 * one) overlaps the encryption, and both see the same bytes. */
 	if (e->sha != NULL)
@@ -397,18 +398,22 @@ tcp2_msg_enc_space(struct tcp2_msg_enc *e, size_t *room)
 int
 tcp2_msg_enc_commit(struct tcp2_msg_enc *e, size_t n)
 {
+	uint8_t *p = e->space;
+
+	/* One commit a space: a second would hash bytes never written. */
+	e->space = NULL;
 	if (e->dead)
 		return TCP2_ESTATE;
-	if (e->space == NULL)
+	if (p == NULL)
 		return TCP2_ENOMEM;
 	if (n > e->space_len)
 		return TCP2_EINVAL;
 	if (!e->space_ring)
-		return tcp2_msg_enc_write(e, e->space, n);
+		return tcp2_msg_enc_write(e, p, n);
 	/* In the ring the bytes stay put until the next space: whole
 	 * chunks are sealed where they lie, as the worker hashes them. */
 	tcp2_hasher_commit(e->sha, n);
-	return enc_push(e, e->space, n, 1);
+	return enc_push(e, p, n, 1);
 }
 
 /* The trailer: the signature when From: is the account's, then flags. */

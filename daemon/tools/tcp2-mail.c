@@ -279,6 +279,8 @@ read_to_encoder(struct tcp2_msg_enc *e)
 	int rc;
 
 	for (;;) {
+		/* NULL: no memory (each error that kills the encoder
+		 * was returned before). */
 		if ((p = tcp2_msg_enc_space(e, &room)) == NULL)
 			return TCP2_ENOMEM;
 		if (room > READ_MAX)

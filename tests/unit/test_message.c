@@ -574,10 +574,11 @@ test_inplace(const uint8_t *m, size_t len, const struct buf *a)
 		{ 1, 9, "hash thread, random pieces" },
 	};
 	struct tcp2_msg_enc_params p = { 0 };
-	struct tcp2_msg_enc *e;
+	struct tcp2_msg_enc *e = NULL;
 	struct buf b = { 0 };
-	size_t i, room;
-	int sig = 0;
+	size_t i, room = 0, off, n;
+	uint8_t *sp;
+	int sig = 0, ok;
 
 	inplace = 1;
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -589,16 +590,40 @@ test_inplace(const uint8_t *m, size_t len, const struct buf *a)
 		    "input in place, %s: identical output, signed", v[i].what);
 	}
 	inplace = 0;
-	parallel = 1;
+	parallel = 0;
+	/* Past the hasher's threshold, so that the room is the ring's
+	 * where two CPUs are allowed. */
 	buf_free(&b);
 	p.keys = (const uint8_t (*)[32])k_ab;
 	p.nkeys = 1;
+	p.sign_sec = alice_sec;
+	p.sign_addr = "alice@example.org";
+	p.parallel = 1;
 	p.out = buf_put;
 	p.arg = &b;
-	t_check(tcp2_msg_enc_new(&e, &p) == 0 &&
-	    tcp2_msg_enc_space(e, &room) != NULL &&
-	    tcp2_msg_enc_commit(e, room + 1) == TCP2_EINVAL,
-	    "a commit larger than the room given is refused");
+	ok = tcp2_msg_enc_new(&e, &p) == 0;
+	for (off = 0; ok && off < (256u << 10); off += n) {
+		ok = (sp = tcp2_msg_enc_space(e, &room)) != NULL;
+		n = ok && room > (32u << 10) ? 32u << 10 : room;
+		if (ok) {
+			memcpy(sp, m + off, n);
+			ok = tcp2_msg_enc_commit(e, n) == 0;
+		}
+	}
+	t_check(ok && tcp2_msg_enc_space(e, &room) != NULL &&
+	    tcp2_msg_enc_commit(e, room + 1) == TCP2_EINVAL &&
+	    tcp2_msg_enc_commit(e, 1) == TCP2_ENOMEM,
+	    "a commit larger than the room is refused, and the space is "
+	    "then gone");
+	ok = ok && (sp = tcp2_msg_enc_space(e, &room)) != NULL;
+	if (ok)
+		memcpy(sp, m + off, 100);
+	t_check(ok && tcp2_msg_enc_commit(e, 100) == 0 &&
+	    tcp2_msg_enc_commit(e, 100) == TCP2_ENOMEM &&
+	    tcp2_msg_enc_write(e, m + off + 100, len - off - 100) == 0 &&
+	    tcp2_msg_enc_finish(e) == 0 && tcp2_msg_enc_signed(e),
+	    "one commit a space: a second is refused, and the encoder goes "
+	    "on to a signed message");
 	tcp2_msg_enc_free(e);
 	buf_free(&b);
 }
