@@ -176,11 +176,25 @@ enc_line(char *o, const uint8_t *in)
 	}
 }
 
+/* A whole-line encoder: nlines lines of 57 bytes, each ended by eol. */
+typedef size_t (*enc_lines_fn)(char *out, const uint8_t *in, size_t nlines,
+    const char *eol, size_t eollen);
+
+/* The fastest whole-line encoder this CPU has, or NULL (enc_line then). */
+static enc_lines_fn
+enc_lines_simd(void)
+{
+	if (tcp2_b64_avx512_usable())
+		return tcp2_b64_avx512_enc_lines;
+	return tcp2_b64_avx2_usable() ? tcp2_b64_avx2_enc_lines : NULL;
+}
+
 size_t
 tcp2_b64_enc_update(struct tcp2_b64_enc *e, char *out, const uint8_t *in,
     size_t len)
 {
 	size_t n = 0, i = 0, k, eollen, lines;
+	enc_lines_fn simd;
 
 	/* Complete a carried partial triple first. */
 	while (e->ncarry > 0 && e->ncarry < 3 && i < len) {
@@ -201,13 +215,8 @@ tcp2_b64_enc_update(struct tcp2_b64_enc *e, char *out, const uint8_t *in,
 	/* ...then whole lines at once: the same bytes enc_put4 writes. */
 	eollen = strlen(e->eol);
 	lines = (len - i) / B64_LINE_IN;
-	if (lines > 0 && tcp2_b64_avx512_usable()) {
-		n += tcp2_b64_avx512_enc_lines(out + n, in + i, lines, e->eol,
-		    eollen);
-		i += lines * B64_LINE_IN;
-	} else if (lines > 0 && tcp2_b64_avx2_usable()) {
-		n += tcp2_b64_avx2_enc_lines(out + n, in + i, lines, e->eol,
-		    eollen);
+	if (lines > 0 && (simd = enc_lines_simd()) != NULL) {
+		n += simd(out + n, in + i, lines, e->eol, eollen);
 		i += lines * B64_LINE_IN;
 	}
 	for (; i + B64_LINE_IN <= len; i += B64_LINE_IN) {

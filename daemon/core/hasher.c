@@ -122,6 +122,14 @@ maybe_start(struct tcp2_hasher *h, size_t len)
 		start_worker(h);
 }
 
+/* Where the writer's next byte goes (under mu): the worker moves head
+ * and fill together, so the tail stays put while it hashes. */
+static size_t
+ring_tail(const struct tcp2_hasher *h)
+{
+	return (h->head + h->fill) % TCP2_HASHER_RING;
+}
+
 /* The free span at the ring's tail, after waiting for one (under mu). */
 static size_t
 ring_room(struct tcp2_hasher *h, size_t *tail)
@@ -133,7 +141,7 @@ ring_room(struct tcp2_hasher *h, size_t *tail)
 		pthread_cond_wait(&h->wk.cv, &h->wk.mu);
 		h->writer_waits = 0;
 	}
-	*tail = (h->head + h->fill) % TCP2_HASHER_RING;
+	*tail = ring_tail(h);
 	n = TCP2_HASHER_RING - h->fill;
 	if (n > TCP2_HASHER_RING - *tail)
 		n = TCP2_HASHER_RING - *tail;
@@ -200,12 +208,9 @@ tcp2_hasher_space(struct tcp2_hasher *h, size_t *room)
 void
 tcp2_hasher_commit(struct tcp2_hasher *h, size_t n)
 {
-	size_t tail;
-
 	h->total += n;
 	pthread_mutex_lock(&h->wk.mu);
-	tail = (h->head + h->fill) % TCP2_HASHER_RING;
-	ring_commit(h, tail, n);
+	ring_commit(h, ring_tail(h), n);
 	pthread_mutex_unlock(&h->wk.mu);
 }
 

@@ -237,22 +237,23 @@ read_some(void *p, size_t room, size_t *total)
 }
 
 /*
- * Feed stdin to fn.  With out given (decrypt), a regular file is mapped:
- * decrypt's only reader of the input is this thread, and its output is
- * out, to take back if the file shrinks meanwhile.  Without (key
- * exchange), or for a pipe, it is read in pieces of up to 1 MiB.  Returns
- * 0, TCP2_EIO, TCP2_ETOOBIG or fn's error.
+ * Feed stdin to fn.  With out given (decrypt) and size, the caller's
+ * input_size(), not 0, the regular file is mapped: decrypt's only reader
+ * of the input is this thread, and its output is out, to take back if
+ * the file shrinks meanwhile.  Else (key exchange, a pipe) it is read in
+ * pieces of up to 1 MiB.  Returns 0, TCP2_EIO, TCP2_ETOOBIG or fn's
+ * error.
  */
 static int
 read_input(int (*fn)(void *, const void *, size_t), void *arg,
-    struct sink *out)
+    struct sink *out, size_t size)
 {
 	static uint8_t buf[READ_MAX];
-	size_t total = 0, size;
+	size_t total = 0;
 	long n;
 	int rc;
 
-	if (out != NULL && (size = input_size()) > 0 &&
+	if (out != NULL && size > 0 &&
 	    (rc = map_input(size, fn, arg, out)) != 1)
 		return rc;
 	while ((n = read_some(buf, sizeof(buf), &total)) > 0)
@@ -393,7 +394,7 @@ cmd_keyx_recv(struct tcp2_state *s)
 	size_t n;
 	int rc;
 
-	rc = read_input(sink_put, &in, NULL);
+	rc = read_input(sink_put, &in, NULL, 0);
 	if (rc == 0)
 		rc = tcp2_state_keyx_recv(s, (const char *)in.p, in.len,
 		    (uint64_t)time(NULL), &res, out, sizeof(out), &n);
@@ -552,6 +553,7 @@ cmd_decrypt(struct tcp2_state *s, const struct dec_opts *o)
 	struct tcp2_msg_dec_params p = { 0 };
 	struct tcp2_msg_dec *d = NULL;
 	struct sink out = SINK_INIT;
+	size_t size;
 	int rc, ex;
 
 	p.lookup = tcp2_state_lookup;
@@ -564,10 +566,11 @@ cmd_decrypt(struct tcp2_state *s, const struct dec_opts *o)
 	 * or a file that cannot be truncated back would leave a forged
 	 * message's plaintext there, and a reader of the file would see it
 	 * before the signature is checked.  It is shorter than its base64. */
-	sink_reserve(&out, input_size());
+	size = input_size();
+	sink_reserve(&out, size);
 	rc = tcp2_msg_dec_new(&d, &p);
 	if (rc == 0)
-		rc = read_input(dec_feed, d, &out);
+		rc = read_input(dec_feed, d, &out, size);
 	if (rc == 0)
 		rc = tcp2_msg_dec_finish(d);
 	if (rc == TCP2_EFORMAT)
