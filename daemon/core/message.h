@@ -5,13 +5,15 @@
  * Its clear header copies only what delivery and threading need (From,
  * To, Cc, Date, Message-ID, In-Reply-To, References) and a placeholder
  * Subject; the whole original message, byte for byte, is inside a chunked
- * ChaCha20-Poly1305 stream, base64-encoded in the second MIME part.  The
- * byte layout is specified in docs/FORMAT.md.
+ * ChaCha20-Poly1305 stream, base64-encoded in the second MIME part.  Past
+ * its first chunk the original's own base64 lines travel as the bytes they
+ * encode (pack.h).  The byte layout is specified in docs/FORMAT.md.
  *
  * Both directions stream with bounded lag: the encoder holds at most one
- * plaintext chunk (TCP2_MSG_CHUNK bytes) of input before it produces the
- * corresponding output, the decoder at most one encoded chunk plus one
- * line; both stay under TCP2_MSG_MAX_LAG.  For fixed keys and salt the
+ * plaintext chunk (TCP2_MSG_CHUNK bytes, standing for at most 78/57 as
+ * many input bytes) and two blocks of packed lines before it produces the
+ * corresponding output, the decoder at most one encoded chunk, one line
+ * and one block; both stay under TCP2_MSG_MAX_LAG.  For fixed keys and salt the
  * encoder's output depends only on the input bytes, never on how they were
  * split across tcp2_msg_enc_write calls.
  */
@@ -23,7 +25,8 @@
 
 #include "header.h"
 
-#define TCP2_MSG_VERSION	1
+#define TCP2_MSG_VERSION	2	/* the stream version written */
+#define TCP2_MSG_VERSION_UNPACKED 1	/* read too: no packed lines */
 #define TCP2_MSG_CHUNK		16384	/* plaintext bytes per AEAD chunk */
 #define TCP2_MSG_MAX_LAG	32768	/* bound on bytes held, both ways */
 #define TCP2_MSG_SALT_LEN	16	/* per-message random, also its ID */

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "hasher.h"
 #include "message_int.h"
+#include "pack.h"
 
 #define DEC_LINE_MAX	8192	/* longest line kept (longer: prefix only) */
 
@@ -65,6 +66,8 @@ struct tcp2_msg_dec {
 	uint64_t counter;
 	uint8_t pbuf[MSG_SEALED_CHUNK];
 
+	int version;			/* of the binary stream */
+	struct tcp2_unpack unp;		/* version 2: plaintext -> original */
 	uint8_t tail[MSG_TRAILER_MAX];
 	size_t tlen;
 	struct tcp2_hasher *sha;
@@ -105,10 +108,12 @@ dec_fail(struct tcp2_msg_dec *d, int rc)
 	return rc;
 }
 
-/* Plaintext that authenticated: to the sink, the hash and the head copy. */
+/* The original, authenticated: to the sink, the hash and the head copy. */
 static int
-dec_release(struct tcp2_msg_dec *d, const uint8_t *p, size_t n)
+dec_deliver(void *arg, const void *buf, size_t n)
 {
+	struct tcp2_msg_dec *d = arg;
+	const uint8_t *p = buf;
 	size_t k;
 
 	if (n == 0)
@@ -122,6 +127,15 @@ dec_release(struct tcp2_msg_dec *d, const uint8_t *p, size_t n)
 		d->headlen += k;
 	}
 	return d->p.out(d->p.arg, p, n);
+}
+
+/* Plaintext stream that authenticated, its trailer split off. */
+static int
+dec_release(struct tcp2_msg_dec *d, const uint8_t *p, size_t n)
+{
+	if (d->version == TCP2_MSG_VERSION_UNPACKED)
+		return dec_deliver(d, p, n);
+	return tcp2_unpack_write(&d->unp, p, n);
 }
 
 /* Pass plaintext on, keeping the last MSG_TRAILER_MAX bytes back. */
@@ -239,8 +253,10 @@ dec_prefix(struct tcp2_msg_dec *d)
 
 	if (memcmp(b, MSG_MAGIC, 4) != 0)
 		return TCP2_EFORMAT;
-	if (b[4] != TCP2_MSG_VERSION)
+	if (b[4] != TCP2_MSG_VERSION && b[4] != TCP2_MSG_VERSION_UNPACKED)
 		return TCP2_EVERSION;
+	d->version = b[4];
+	tcp2_unpack_init(&d->unp, TCP2_MSG_CHUNK, dec_deliver, d);
 	nw = (size_t)b[6] << 8 | b[7];
 	if (b[5] != MSG_CHUNK_LOG2 || nw == 0 || nw > TCP2_MSG_MAX_RCPT)
 		return TCP2_EFORMAT;
@@ -358,7 +374,8 @@ dec_end(struct tcp2_msg_dec *d)
 		keep -= TCP2_ED25519_SIG_LEN;
 		memcpy(sig, d->tail + keep, sizeof(sig));
 	}
-	if ((rc = dec_release(d, d->tail, keep)) != 0)
+	if ((rc = dec_release(d, d->tail, keep)) != 0 ||
+	    (rc = tcp2_unpack_finish(&d->unp)) != 0)
 		return rc;
 	d->tlen = 0;
 	dec_verify(d, (flags & MSG_FLAG_SIGNED) ? sig : NULL);
@@ -670,7 +687,8 @@ size_t
 tcp2_msg_dec_held(const struct tcp2_msg_dec *d)
 {
 	return d->llen + d->flen + d->cblen + d->tlen +
-	    (d->keyed ? 0 : d->bhlen) + d->b64.nquad;
+	    (d->keyed ? 0 : d->bhlen) + d->b64.nquad +
+	    tcp2_unpack_held(&d->unp);
 }
 
 enum tcp2_sig_status
