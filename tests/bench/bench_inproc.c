@@ -410,7 +410,9 @@ main(int argc, char **argv)
 		die("tcp2_ed25519_public", rc);
 
 	/* The message: header, then incompressible bulk (xorshift64). */
-	nchunks = len / CHUNK + 2;
+	/* Room for the packed stream's doubled NULs too (pack.h): one
+	 * byte in 256 of the bulk, a few more to be safe. */
+	nchunks = (len + len / 64) / CHUNK + 2;
 	enclen = TCP2_B64_ENC_BOUND(nchunks * (CHUNK + TAG)) + 65536;
 	plain = malloc(len);
 	enc = malloc(enclen);
