@@ -1,7 +1,7 @@
 /*
  * base64_avx2.h - base64 with AVX2, for base64.c.
  *
- * Private to base64.c (and its tests): the encoder does runs of whole
+ * Private to base64.c and pack.c (and their tests): the encoder does runs of whole
  * lines, line ends included; the decoders translate whole 32-character
  * blocks or lines, and base64.c keeps the carry and the padding.
  */

@@ -1,12 +1,15 @@
 /*
- * message_enc.c - streaming encoder of TCP2 messages (format v1).
+ * message_enc.c - streaming encoder of TCP2 messages (format v1, binary
+ * stream version 2).
  *
  * The input is the original message.  Its first chunk doubles as the
  * header window: the clear header is written once the header block ended
  * or the window filled, from the fields found in it, so the clear header
- * depends on byte positions only.  Then every full chunk is sealed as soon
- * as one more input byte proves it is not the last (the stream always ends
- * with a trailer byte, so the last chunk is never empty).
+ * depends on byte positions only.  After it the packer (pack.h) turns the
+ * input's base64 lines into the bytes they encode.  Every full chunk of
+ * the resulting stream is sealed as soon as one more byte proves it is not
+ * the last (the stream always ends with a trailer byte, so the last chunk
+ * is never empty).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -135,7 +135,9 @@ short_line(const uint8_t *q, size_t avail, int crlf, uint8_t *out,
 	if (k <= 0 || tcp2_b64_dec_final(&d) != 0)
 		return 0;
 	tcp2_b64_encode(re, out, (size_t)k);
-	if (strlen(re) != c || memcmp(re, q, c) != 0)
+	k = strlen(re) == c && memcmp(re, q, c) == 0 ? k : 0;
+	tcp2_crypto_wipe(re, sizeof(re));
+	if (k == 0)
 		return 0;
 	*n = (size_t)k;
 	return (size_t)(nl - q) + 1;
@@ -318,13 +320,19 @@ unpack_escape(struct tcp2_unpack *u, uint8_t c)
 		u->hlen = 0;
 		return u->out(u->arg, &nul, 1);
 	}
-	if (u->hlen == 2 && c != 0x01)
+	/* On an error the escape is dropped: a caller that wrote on
+	 * would get bytes, never a write past hdr. */
+	if (u->hlen == 2 && c != 0x01) {
+		u->hlen = 0;
 		return TCP2_EFORMAT;
+	}
 	if (u->hlen < TCP2_PACK_HDR)
 		return 0;
 	n = (size_t)u->hdr[3] << 8 | u->hdr[4];
-	if (u->hdr[2] > 1 || n < TCP2_PACK_LINE_IN || n > TCP2_PACK_DATA_MAX)
+	if (u->hdr[2] > 1 || n < TCP2_PACK_LINE_IN || n > TCP2_PACK_DATA_MAX) {
+		u->hlen = 0;
 		return TCP2_EFORMAT;
+	}
 	u->hlen = 0;
 	u->need = n;
 	u->have = 0;

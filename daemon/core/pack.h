@@ -92,7 +92,7 @@ void tcp2_unpack_init(struct tcp2_unpack *u, uint64_t verbatim,
 
 /* Unpack len bytes of a packed stream: TCP2_EFORMAT on a bad escape or
  * block header (the stream is not what a packer writes), else 0 or out's
- * error. */
+ * error.  After an error the output is meaningless: stop. */
 int tcp2_unpack_write(struct tcp2_unpack *u, const uint8_t *p, size_t len);
 
 /* The stream ended: TCP2_EFORMAT inside an escape or a block, else 0. */

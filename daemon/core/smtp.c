@@ -18,11 +18,15 @@
  *   would change and whose end we could not hold back safely; CHUNKING and
  *   BINARYMIME (which needs BDAT) are removed from the EHLO reply, and a
  *   client that sends BDAT anyway gets its connection reset (TCP2_EABORT).
- * - SIZE: an encrypted message is about 1.37 times the original plus a
+ * - SIZE: an encrypted message is at most about 1.37 times the original
+ *   (its base64 lines travel packed, so it is often no larger) plus a
  *   clear header and MIME parts, so on sessions of an account MAIL FROM's
  *   SIZE=n becomes SIZE=ceil(1.45 n)+4096; a server then never accepts a
- *   declaration that the message it receives exceeds.  Sessions without an
- *   account keep the client's value.
+ *   declaration that the message it receives exceeds.  The exception is
+ *   content with NULs, which SMTP forbids and the packed stream doubles
+ *   (message format 3.3): a server may refuse it as too large, and the
+ *   client gets that refusal.  Sessions without an account keep the
+ *   client's value.
  * - End of data is exactly CRLF "." CRLF, as Postfix reads it.  Dot
  *   stuffing is removed only at the start of a CRLF line.  The bytes that
  *   go to the server are stuffed again, and a "." after a bare LF or a bare
@@ -75,7 +79,8 @@
 /*
  * Held bound, client to server: content holds at most 2 raw bytes (a "."
  * or ".\r" that may end the data) plus the message bytes a stage holds
- * (header window or encoder chunk 16 KiB, key-exchange buffer 32 KiB)
+ * (header window 16 KiB, encoder under 28 KiB: a chunk of packed lines and
+ * two blocks, message.h; key-exchange buffer 32 KiB)
  * plus the stuffing dots removed inside them (one per 3 message bytes at
  * most); otherwise a command line or the bytes held while blocked.
  */

@@ -341,6 +341,22 @@ test_malformed(void)
 	t_check(rc == TCP2_EFORMAT, "a stream ending inside an escape is "
 	    "refused");
 	free(d.p);
+	/* Writing on after an error is meaningless but safe (ASan). */
+	{
+		struct tcp2_unpack *u = malloc(sizeof(*u));
+		int r1, r2;
+
+		memset(&d, 0, sizeof(d));
+		tcp2_unpack_init(u, 0, buf_put, &d);
+		r1 = tcp2_unpack_write(u, (const uint8_t *)"\0\1\5\0\0", 5);
+		r2 = tcp2_unpack_write(u, s, 64);
+		t_check(r1 == TCP2_EFORMAT && r2 == 0 &&
+		    tcp2_unpack_held(u) <= TCP2_PACK_HDR,
+		    "after a bad block header, more bytes write nothing "
+		    "out of bounds");
+		free(u);
+		free(d.p);
+	}
 	rc = unpack(s, VERB + 5 + 57, 0, &d, NULL);
 	t_check(rc == 0 && d.len == VERB + 78 &&
 	    memcmp(d.p + VERB + 76, "\r\n", 2) == 0,
