@@ -5,11 +5,11 @@
 #  1. Whole process, a realistic 10 MB message (RFC 5322 header, a text
 #     part, a base64 attachment, CRLF): tcp2-mail encrypt/decrypt against
 #     age (X25519 recipient) and gpg (cv25519 key, gpg's defaults), each
-#     the median of BENCH_REPS rounds (default 31: with 11, medians moved
-#     by 10% from run to run) after a warm-up round, the tools interleaved
-#     within each round, their order rotated from round to round; the
-#     last round's outputs and the last encryption's decryption checked
-#     byte-identical with cmp.
+#     the median of its rounds after a warm-up round: BENCH_REPS rounds
+#     (default 101) of tcp2-mail's and age's four commands, gpg's two in
+#     every BENCH_GPG_EVERY-th of them (default 7: 15 rounds), in an order
+#     shuffled anew each round; the last outputs and the last
+#     encryption's decryption checked byte-identical with cmp.
 #  2. In process (tests/bench/bench_inproc.c): a BENCH_INPROC_MB (default
 #     256) MiB message through tcp2_msg_enc_*/tcp2_msg_dec_* against raw
 #     libgcrypt ChaCha20-Poly1305 over the same data.
@@ -30,7 +30,8 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 TCP2=$BUILD/bin/tcp2-mail
 LIB=$BUILD/lib/libtcp2core.a
-REPS=${BENCH_REPS:-31}
+REPS=${BENCH_REPS:-101}
+GPG_EVERY=${BENCH_GPG_EVERY:-7}
 INPROC_MB=${BENCH_INPROC_MB:-256}
 INPROC_REPS=${BENCH_INPROC_REPS:-3}
 CC=${CC:-cc}
@@ -624,6 +625,7 @@ for tool in age age-keygen gpg gpgconf base64 cmp awk; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool not installed"
 done
 [ "$REPS" -ge 5 ] || die "BENCH_REPS must be at least 5"
+[ "$GPG_EVERY" -ge 1 ] || die "BENCH_GPG_EVERY must be at least 1"
 
 # The stores must use their key files, not an Argon2id passphrase.
 unset TCP2_PASSPHRASE
@@ -733,9 +735,19 @@ run() {
 	"run_$1" 2>"$TMP/$1.err" || die "$1 failed: $(head -3 "$TMP/$1.err")"
 }
 
-# REPS rounds after a warm-up round; each round runs every command once,
-# tcp2-mail and age side by side, so that the machine's slow and fast
-# moments fall on both alike.  Medians in nanoseconds to $TMP/NAME.ns.
+# REPS rounds after a warm-up round.  Each round runs tcp2-mail's and
+# age's four commands, and gpg's two every GPG_EVERY-th round (at 0.4 s a
+# pair, gpg in all 101 would take most of the run; its ratios need no
+# such precision), in an order shuffled anew each round: so that each
+# command comes after each of the others alike, and the machine's slow
+# moments and the writeback of the previous output, which a command may
+# meet on the disk, fall on all alike.  (Rotating one fixed order, as
+# before, kept each command behind the same other: tcp2-mail encrypt
+# after gpg decrypt, age encrypt after tcp2-mail encrypt.)  The runs of
+# a command vary by 10-15% (the disk, the other tenant's load): with 31
+# rounds the encrypt ratio moved between 0.96x and 1.06x from run to
+# run; 101 rounds give about +-3%.  Times in nanoseconds to
+# $TMP/NAME.list, medians to $TMP/NAME.ns.
 NAMES="tcp2_enc age_enc tcp2_dec age_dec gpg_enc gpg_dec"
 for name in tcp2_enc age_enc gpg_enc; do
 	run $name
@@ -747,18 +759,26 @@ for name in $NAMES; do
 	[ "${name#*_}" = dec ] && run $name
 	: >"$TMP/$name.list"
 done
-# rotate LIST N: LIST's words, the first N moved to the end.
-rotate() {
-	echo "$1" | awk -v n="$2" '{ for (i = 0; i < NF; i++)
-	    printf "%s%s", $((i + n) % NF + 1), (i < NF - 1 ? " " : "\n") }'
+# shuffle SEED WORD...: the words in an order drawn from SEED (a fixed
+# seed a round: the same orders every run).
+shuffle() {
+	_seed=$1
+	shift
+	echo "$@" | awk -v seed="$_seed" '{
+		srand(seed)
+		for (i = NF; i > 1; i--) {
+			j = int(rand() * i) + 1
+			t = $i; $i = $j; $j = t
+		}
+		print
+	}'
 }
 
-# Each round starts one command further on: a command runs after each of
-# the others alike (the writeback of the previous command's output, which
-# a run may meet on the disk, falls on all).
 r=0
 while [ $r -lt "$REPS" ]; do
-	for name in $(rotate "$NAMES" $r); do
+	names="tcp2_enc age_enc tcp2_dec age_dec"
+	[ $((r % GPG_EVERY)) -eq 0 ] && names="$names gpg_enc gpg_dec"
+	for name in $(shuffle $((r + 1)) $names); do
 		t0=$(date +%s%N)
 		run $name
 		t1=$(date +%s%N)
@@ -789,7 +809,8 @@ ns() { cat "$TMP/$1.ns"; }
 echo "TCP2 Mail benchmarks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -m))"
 echo
 printf 'whole process, %s-byte message (CRLF, base64 attachment), ' "$SIZE"
-printf 'median of %d interleaved rounds, MB/s of plaintext:\n' "$REPS"
+printf 'median of %d shuffled rounds (gpg: %d), MB/s of plaintext:\n' \
+    "$REPS" "$(wc -l <"$TMP/gpg_enc.list" | tr -d ' ')"
 awk -v size="$SIZE" \
     -v te="$(ns tcp2_enc)" -v td="$(ns tcp2_dec)" \
     -v ae="$(ns age_enc)" -v ad="$(ns age_dec)" \
