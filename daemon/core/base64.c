@@ -369,30 +369,19 @@ size_t
 tcp2_b64_dec_lines(const struct tcp2_b64_dec *d, uint8_t *out, size_t room,
     const char *in, size_t len, size_t *nout)
 {
-	const unsigned char *l = (const unsigned char *)in;
-	size_t i = 0, n = 0, eol;
+	size_t lines = 0, used = 0;
 
-	_Static_assert(TCP2_B64_LINES_ROOM >= TCP2_B64_AVX2_LINE_ROOM,
-	    "the fast path's scratch must fit");
-	if (d->nquad == 0 && !d->done && tcp2_b64_avx2_usable()) {
-		while (len - i > TCP2_B64_LINE &&
-		    room - n >= TCP2_B64_LINES_ROOM) {
-			if (l[i + TCP2_B64_LINE] == '\n')
-				eol = 1;
-			else if (l[i + TCP2_B64_LINE] == '\r' &&
-			    len - i > TCP2_B64_LINE + 1 &&
-			    l[i + TCP2_B64_LINE + 1] == '\n')
-				eol = 2;
-			else
-				break;
-			if (!tcp2_b64_avx2_dec_line(out + n, l + i))
-				break;
-			i += TCP2_B64_LINE + eol;
-			n += B64_LINE_IN;
-		}
-	}
-	*nout = n;
-	return i;
+	/* Each line within the room, its scratch included. */
+	_Static_assert(TCP2_B64_LINES_ROOM >= B64_LINE_IN +
+	    TCP2_B64_AVX2_SLACK, "the fast path's scratch must fit");
+	if (d->nquad == 0 && !d->done && room >= TCP2_B64_LINES_ROOM &&
+	    tcp2_b64_avx2_usable())
+		lines = tcp2_b64_avx2_dec_lines(out,
+		    (const unsigned char *)in, len,
+		    (room - TCP2_B64_LINES_ROOM) / B64_LINE_IN + 1,
+		    TCP2_B64_AVX2_LF | TCP2_B64_AVX2_CRLF, &used);
+	*nout = lines * B64_LINE_IN;
+	return used;
 }
 
 int

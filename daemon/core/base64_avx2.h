@@ -25,12 +25,19 @@ size_t tcp2_b64_avx2_dec(uint8_t *out, size_t room, const unsigned char *in,
     size_t len, size_t *nout);
 
 /*
- * Decode one line of exactly 76 characters (TCP2_B64_LINE) when all are
- * in the alphabet: returns 1 and out[0..57) holds its bytes.  Else 0.
- * Either way out[0..65) may be written: out must hold 65 bytes.
+ * Decode up to maxlines whole lines at in[0..len): each 76 characters
+ * (TCP2_B64_LINE) all in the alphabet, then a line end that ends allows,
+ * all in hand.  Line i's 57 bytes go to out[57 i..57 i + 57); past the
+ * last line's, 8 more bytes may be written: out must hold 57 maxlines
+ * + 8.  Stops at the first line that is not so (nothing of it used).
+ * Returns the lines decoded, *used the characters they took with their
+ * ends.
  */
-#define TCP2_B64_AVX2_LINE_ROOM	65
-int tcp2_b64_avx2_dec_line(uint8_t *out, const unsigned char *in);
+#define TCP2_B64_AVX2_LF	1	/* ends: a line may end with LF */
+#define TCP2_B64_AVX2_CRLF	2	/* ... or with CRLF */
+#define TCP2_B64_AVX2_SLACK	8
+size_t tcp2_b64_avx2_dec_lines(uint8_t *out, const unsigned char *in,
+    size_t len, size_t maxlines, int ends, size_t *used);
 
 /*
  * Encode nlines whole lines of 57 bytes from in, each to 76 characters

@@ -18,6 +18,7 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 
 #include <immintrin.h>
+#include <stdlib.h>
 
 #define B64_AVX512 __attribute__((target("avx512f,avx512bw,avx512vbmi")))
 
@@ -30,7 +31,8 @@ tcp2_b64_avx512_usable(void)
 		__builtin_cpu_init();
 		usable = __builtin_cpu_supports("avx512f") &&
 		    __builtin_cpu_supports("avx512bw") &&
-		    __builtin_cpu_supports("avx512vbmi");
+		    __builtin_cpu_supports("avx512vbmi") &&
+		    getenv("TCP2_NO_SIMD") == NULL;
 	}
 	return usable;
 }

@@ -2,8 +2,9 @@
  * pack.c - base64 line packing and unpacking (see pack.h).
  *
  * The packer looks at each line once, at its start: a full line (76
- * alphabet characters and CRLF or LF) is decoded into the open block, a
- * shorter padded line ends it, anything else closes the block and passes
+ * alphabet characters and CRLF or LF) is decoded into the open block,
+ * with the full lines after it in hand in the same call, a shorter
+ * padded line ends it, anything else closes the block and passes
  * as it is up to its LF (literal bytes go out in runs as long as the
  * caller's, so a message without base64 is still sealed where it lies).
  * A line start with fewer than a line's bytes in hand is kept in a small
@@ -19,6 +20,9 @@
 #include "pack.h"
 
 #define LINE_MAX_IN	(TCP2_PACK_LINE + 2)	/* a full line with CRLF */
+
+_Static_assert(sizeof(((struct tcp2_pack *)0)->blk) >= TCP2_PACK_HDR +
+    TCP2_PACK_DATA_MAX + TCP2_B64_AVX2_SLACK, "the decoder's scratch fits");
 
 void
 tcp2_pack_init(struct tcp2_pack *k, uint64_t verbatim, tcp2_pack_out_fn out,
@@ -74,38 +78,50 @@ blk_close(struct tcp2_pack *k, size_t extra)
 	return rc;
 }
 
-/* Decode 76 characters to 57 bytes at out (65 bytes of room); 0 when one
- * is outside the alphabet.  The scalar decoder ignores trailing blanks and
- * stops at padding: either gives fewer than 57 bytes. */
-static int
-line_decode(const uint8_t *q, uint8_t *out)
+/* The line end after a full line's characters at q, avail bytes in
+ * hand: 1 (LF), 2 (CRLF), or 0. */
+static size_t
+full_end(const uint8_t *q, size_t avail)
 {
-	struct tcp2_b64_dec d;
-
-	if (tcp2_b64_avx2_usable())
-		return tcp2_b64_avx2_dec_line(out, q);
-	tcp2_b64_dec_init(&d);
-	return tcp2_b64_dec_line(&d, out, (const char *)q,
-	    TCP2_PACK_LINE) == TCP2_PACK_LINE_IN;
+	if (avail > TCP2_PACK_LINE && q[TCP2_PACK_LINE] == '\n')
+		return 1;
+	if (avail > TCP2_PACK_LINE + 1 && q[TCP2_PACK_LINE] == '\r' &&
+	    q[TCP2_PACK_LINE + 1] == '\n')
+		return 2;
+	return 0;
 }
 
-/* A full line at q (avail bytes in hand), decoded to out: its length
- * with its end (77 or 78), or 0. */
+/*
+ * Decode up to max full lines at q (avail bytes in hand), each 76
+ * alphabet characters ended as eol says (1: LF, 2: CRLF), into out (57
+ * max + TCP2_B64_AVX2_SLACK bytes of room), in one call where the CPU has
+ * AVX2: a block's worth of lines at a time costs less than a call a line.
+ * Returns the lines decoded, *used their length with their ends; stops at
+ * the first line that is not so or not all in hand.
+ */
 static size_t
-full_line(const uint8_t *q, size_t avail, uint8_t *out)
+full_lines(const uint8_t *q, size_t avail, size_t max, size_t eol,
+    uint8_t *out, size_t *used)
 {
-	size_t eol;
+	struct tcp2_b64_dec d;
+	size_t n;
 
-	if (avail < TCP2_PACK_LINE + 1)
-		return 0;
-	if (q[TCP2_PACK_LINE] == '\n')
-		eol = 1;
-	else if (q[TCP2_PACK_LINE] == '\r' && avail >= LINE_MAX_IN &&
-	    q[TCP2_PACK_LINE + 1] == '\n')
-		eol = 2;
-	else
-		return 0;
-	return line_decode(q, out) ? TCP2_PACK_LINE + eol : 0;
+	if (tcp2_b64_avx2_usable())
+		return tcp2_b64_avx2_dec_lines(out, q, avail, max,
+		    eol == 2 ? TCP2_B64_AVX2_CRLF : TCP2_B64_AVX2_LF, used);
+	/* The scalar decoder ignores trailing blanks and stops at
+	 * padding: either gives fewer than 57 bytes. */
+	*used = 0;
+	for (n = 0; n < max && full_end(q + *used, avail - *used) == eol;
+	    n++) {
+		tcp2_b64_dec_init(&d);
+		if (tcp2_b64_dec_line(&d, out + n * TCP2_PACK_LINE_IN,
+		    (const char *)q + *used, TCP2_PACK_LINE) !=
+		    TCP2_PACK_LINE_IN)
+			break;
+		*used += TCP2_PACK_LINE + eol;
+	}
+	return n;
 }
 
 /* A last, shorter line of a block at q: 4 to 72 characters, canonical
@@ -145,30 +161,38 @@ short_line(const uint8_t *q, size_t avail, int crlf, uint8_t *out,
 
 /*
  * The line starting at q, avail bytes in hand (a whole line's worth, or
- * up to its LF): into the block when it packs, *used its length; else
- * *used = 0 and the open block is closed (the line is literal).  0 or
- * out's error.
+ * up to its LF): into the block when it packs, with the full lines after
+ * it that pack alike, *used their length; else *used = 0 and the open
+ * block is closed (the line is literal).  0 or out's error.
  */
 static int
 line_take(struct tcp2_pack *k, const uint8_t *q, size_t avail, size_t *used)
 {
 	uint8_t *dst = k->blk + TCP2_PACK_HDR + k->nfull * TCP2_PACK_LINE_IN;
-	uint8_t tmp[TCP2_PACK_LINE_IN];
-	size_t m, n;
+	uint8_t tmp[TCP2_PACK_LINE_IN + TCP2_B64_AVX2_SLACK];
+	size_t eol = full_end(q, avail), m, n;
 	int rc = 0;
 
 	*used = 0;
-	if ((m = full_line(q, avail, dst)) > 0) {
-		if (k->nfull > 0 && (m == LINE_MAX_IN) != k->crlf) {
-			/* Another line end: a block of its own. */
-			memcpy(tmp, dst, sizeof(tmp));
-			if ((rc = blk_close(k, 0)) != 0)
-				return rc;
-			memcpy(k->blk + TCP2_PACK_HDR, tmp, sizeof(tmp));
-			tcp2_crypto_wipe(tmp, sizeof(tmp));
+	if (eol > 0 && k->nfull > 0 && (eol == 2) != k->crlf) {
+		/* Another line end: a block of its own, if it packs. */
+		n = full_lines(q, avail, 1, eol, tmp, &m);
+		if (n == 1 && (rc = blk_close(k, 0)) == 0) {
+			memcpy(k->blk + TCP2_PACK_HDR, tmp, TCP2_PACK_LINE_IN);
+			k->crlf = eol == 2;
+			k->nfull = 1;
+			k->blk_in = m;
+			*used = m;
 		}
-		k->crlf = m == LINE_MAX_IN;
-		k->nfull++;
+		tcp2_crypto_wipe(tmp, sizeof(tmp));
+		if (n == 1 || rc != 0)
+			return rc;
+	} else if (eol > 0 && (n = full_lines(q, avail, TCP2_PACK_LINES -
+	    k->nfull - (k->nfull == 0), eol, dst, &m)) > 0) {
+		/* A block opened here is not also closed here: the caller
+		 * may still hold literal bytes that go out before it. */
+		k->crlf = eol == 2;
+		k->nfull += n;
 		k->blk_in += m;
 		*used = m;
 		return k->nfull == TCP2_PACK_LINES ? blk_close(k, 0) : 0;
