@@ -10,9 +10,12 @@
 #     every BENCH_GPG_EVERY-th of them (default 7: 15 rounds), in an order
 #     shuffled anew each round; the last outputs and the last
 #     encryption's decryption checked byte-identical with cmp.
-#  2. In process (tests/bench/bench_inproc.c): a BENCH_INPROC_MB (default
-#     256) MiB message through tcp2_msg_enc_*/tcp2_msg_dec_* against raw
-#     libgcrypt ChaCha20-Poly1305 over the same data.
+#  2. In process (tests/bench/bench_inproc.c): two BENCH_INPROC_MB
+#     (default 256) MiB messages through tcp2_msg_enc_*/tcp2_msg_dec_*,
+#     the median of BENCH_INPROC_REPS (default 5), against raw libgcrypt
+#     ChaCha20-Poly1305 over the same data: a mail whose bulk is a base64
+#     attachment (the goal's figure), and random binary bytes, the
+#     packer's worst case (nothing to pack, NULs doubled), shown beside.
 #  3. Live, as root: tcp2d in real SMTP and POP3 sessions of the e2e world
 #     (tests/e2e/world.sh): mails/s through tcp2d against direct, POP3
 #     bytes/s decrypting against direct, memory per concurrent flow (the
@@ -33,7 +36,7 @@ LIB=$BUILD/lib/libtcp2core.a
 REPS=${BENCH_REPS:-101}
 GPG_EVERY=${BENCH_GPG_EVERY:-7}
 INPROC_MB=${BENCH_INPROC_MB:-256}
-INPROC_REPS=${BENCH_INPROC_REPS:-3}
+INPROC_REPS=${BENCH_INPROC_REPS:-5}
 CC=${CC:-cc}
 
 die() {
@@ -854,9 +857,13 @@ BEGIN {
 	    "(%.2fx; encrypt %.2fx, decrypt %.2fx)\n",
 	    (r >= 1 ? "MET" : "NOT MET"), r, re, rd
 	split(res, f, "[ =]")
-	for (i = 1; i in f; i++) if (f[i] == "enc_gbps") g = f[i + 1] + 0
-	printf "goal: >= 1 GB/s in-process encryption: %s (%.3f GB/s)\n",
-	    (g >= 1 ? "MET" : "NOT MET"), g
+	for (i = 1; i in f; i++) {
+		if (f[i] == "enc_gbps") g = f[i + 1] + 0
+		if (f[i] == "bin_enc_gbps") b = f[i + 1] + 0
+	}
+	printf "goal: >= 1 GB/s in-process encryption: %s (%.3f GB/s, " \
+	    "a mail with a base64 attachment; random binary, the worst " \
+	    "case: %.3f GB/s)\n", (g >= 1 ? "MET" : "NOT MET"), g, b
 }'
 
 # ---- live ----------------------------------------------------------------
