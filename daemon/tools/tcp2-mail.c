@@ -467,8 +467,10 @@ cmd_encrypt(struct tcp2_state *s, const char *account, char *to)
 	p.parallel = 1;	/* a command-line tool may use both cores */
 	/* The output: clear header fields (at most twice the 16 KiB header
 	 * window, line ends rewritten), about 1 KiB of MIME text, and the
-	 * input with 16 bytes per 16 KiB chunk and the key wraps, in base64
-	 * lines of 76 characters for 57 bytes. */
+	 * packed input with 16 bytes per 16 KiB chunk and the key wraps, in
+	 * base64 lines of 76 characters for 57 bytes.  An upper bound
+	 * unless the input has NULs (each is doubled, pack.h), and a hint
+	 * only: the sink grows past it. */
 	if (!sink_stream_stdout(&out) && (n = input_size()) > 0)
 		sink_reserve(&out, (n + n / 1024 + nkeys * 64 + 4096) / 57 *
 		    78 + 48 * 1024);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "harness.h"
 
 static unsigned int t_pass, t_fail;
@@ -95,4 +96,33 @@ t_slurp(const char *path, size_t *len)
 	if (len)
 		*len = n;
 	return buf;
+}
+
+int
+t_buf_put(void *arg, const void *data, size_t len)
+{
+	struct t_buf *b = arg;
+	uint8_t *np;
+	size_t nc;
+
+	if (len == 0)
+		return 0;
+	if (len > b->cap - b->len) {
+		nc = (b->len + len) * 2 + 1024;
+		if ((np = realloc(b->p, nc)) == NULL)
+			return TCP2_ENOMEM;
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+void
+t_buf_free(struct t_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
 }

@@ -21,6 +21,20 @@ long t_unhex(uint8_t *out, size_t max, const char *hex);
 /* Read a whole file into a malloc'd NUL-terminated buffer, or NULL. */
 char *t_slurp(const char *path, size_t *len);
 
+/* A byte buffer that grows as it is written to: initialise with
+ * { 0 }, free with t_buf_free. */
+struct t_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+/* Append len bytes to the t_buf at arg (a tcp2_out_fn).  0, or
+ * TCP2_ENOMEM with the buffer as it was. */
+int t_buf_put(void *arg, const void *data, size_t len);
+
+/* Free the bytes; b is then empty again. */
+void t_buf_free(struct t_buf *b);
+
 /* Directory of the Debian cryptography test vectors. */
 #define T_VECTORS "/usr/lib/python3/dist-packages/cryptography_vectors"
 

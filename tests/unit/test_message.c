@@ -13,36 +13,6 @@
 #include "harness.h"
 #include "message.h"
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static int
-buf_put(void *arg, const void *data, size_t len)
-{
-	struct buf *b = arg;
-
-	if (b->len + len > b->cap) {
-		size_t nc = (b->cap + len) * 2 + 1024;
-		uint8_t *np = realloc(b->p, nc);
-		if (np == NULL)
-			return TCP2_ENOMEM;
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
-static void
-buf_free(struct buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
 /* Keys: alice <-> bob pairwise, plus carol's, fixed for the test. */
 static uint8_t k_ab[32], k_ac[32], k_other[32];
 static uint8_t alice_sec[32], alice_pub[32], mallory_pub[32];
@@ -74,7 +44,7 @@ lookup(void *arg, const char *from, struct tcp2_msg_sender *s)
 /* Encode with fixed keys, feeding pieces of the sizes a PRNG picks
  * (step 0: all at once; step 1: one byte at a time). */
 static int
-encode(const uint8_t *in, size_t len, struct buf *out, unsigned int seed,
+encode(const uint8_t *in, size_t len, struct t_buf *out, unsigned int seed,
     size_t step, size_t *maxheld, int *is_signed)
 {
 	const uint8_t keys[2][32];
@@ -93,7 +63,7 @@ encode(const uint8_t *in, size_t len, struct buf *out, unsigned int seed,
 	p.fixed_mk = fixed_mk;
 	p.fixed_salt = fixed_salt;
 	p.parallel = parallel;
-	p.out = buf_put;
+	p.out = t_buf_put;
 	p.arg = out;
 	if ((rc = tcp2_msg_enc_new(&e, &p)) != 0)
 		return rc;
@@ -130,7 +100,7 @@ encode(const uint8_t *in, size_t len, struct buf *out, unsigned int seed,
 }
 
 static int
-decode_ex(const uint8_t *in, size_t len, struct buf *out, size_t step,
+decode_ex(const uint8_t *in, size_t len, struct t_buf *out, size_t step,
     size_t *maxheld, enum tcp2_sig_status *st, const uint8_t *key,
     const uint8_t *ed_pub, const char *owner)
 {
@@ -143,7 +113,7 @@ decode_ex(const uint8_t *in, size_t len, struct buf *out, size_t step,
 	p.lookup = lookup;
 	p.lookup_arg = &c;
 	p.parallel = parallel;
-	p.out = buf_put;
+	p.out = t_buf_put;
 	p.arg = out;
 	if ((rc = tcp2_msg_dec_new(&d, &p)) != 0)
 		return rc;
@@ -166,7 +136,7 @@ decode_ex(const uint8_t *in, size_t len, struct buf *out, size_t step,
 }
 
 static int
-decode(const uint8_t *in, size_t len, struct buf *out,
+decode(const uint8_t *in, size_t len, struct t_buf *out,
     enum tcp2_sig_status *st)
 {
 	return decode_ex(in, len, out, 0, NULL, st, k_ab, alice_pub,
@@ -260,7 +230,7 @@ mk_b64(size_t attach, size_t *len)
 static void
 roundtrip(const char *name, const uint8_t *m, size_t len)
 {
-	struct buf enc = { 0 }, dec = { 0 };
+	struct t_buf enc = { 0 }, dec = { 0 };
 	enum tcp2_sig_status st;
 	int rc;
 
@@ -269,8 +239,8 @@ roundtrip(const char *name, const uint8_t *m, size_t len)
 		rc = decode(enc.p, enc.len, &dec, &st);
 	t_check(rc == 0 && dec.len == len && memcmp(dec.p, m, len) == 0,
 	    "round trip byte-identical: %s (%zu bytes, rc %d)", name, len, rc);
-	buf_free(&enc);
-	buf_free(&dec);
+	t_buf_free(&enc);
+	t_buf_free(&dec);
 }
 
 static void
@@ -316,14 +286,14 @@ test_roundtrips(void)
 static void
 test_clear_header(void)
 {
-	struct buf enc = { 0 };
+	struct t_buf enc = { 0 };
 	char *m, *hdr_end, *s;
 	size_t len;
 	int ok;
 
 	m = mk_simple("\r\n", "MARKER-SUBJECT", &len);
 	encode((uint8_t *)m, len, &enc, 0, 0, NULL, NULL);
-	buf_put(&enc, "", 1);
+	t_buf_put(&enc, "", 1);
 	s = (char *)enc.p;
 	hdr_end = strstr(s, "\r\n\r\n");
 	t_check(strstr(s, "MARKER-SUBJECT") == NULL &&
@@ -341,7 +311,7 @@ test_clear_header(void)
 	t_check(tcp2_msg_is_encrypted(s, enc.len - 1) &&
 	    !tcp2_msg_is_encrypted(m, len), "tcp2_msg_is_encrypted tells them apart");
 	free(m);
-	buf_free(&enc);
+	t_buf_free(&enc);
 
 	/* A header block longer than the window: kept inside, not lost. */
 	size_t n = 40000, off;
@@ -350,24 +320,24 @@ test_clear_header(void)
 	while (off < n)
 		off += (size_t)sprintf(m + off, "X-Long: %0100d\r\n", 0);
 	off += (size_t)sprintf(m + off, "Subject: late\r\n\r\nbody\r\n");
-	struct buf dec = { 0 };
-	enc = (struct buf){ 0 };
+	struct t_buf dec = { 0 };
+	enc = (struct t_buf){ 0 };
 	ok = encode((uint8_t *)m, off, &enc, 0, 0, NULL, NULL) == 0 &&
 	    decode(enc.p, enc.len, &dec, NULL) == 0 && dec.len == off &&
 	    memcmp(dec.p, m, off) == 0;
-	buf_put(&enc, "", 1);
+	t_buf_put(&enc, "", 1);
 	t_check(ok && strstr((char *)enc.p, "From: alice@example.org") ==
 	    (char *)enc.p && strstr((char *)enc.p, "late") == NULL,
 	    "40 KB header block: fields past the window stay encrypted, all kept");
 	free(m);
-	buf_free(&enc);
-	buf_free(&dec);
+	t_buf_free(&enc);
+	t_buf_free(&dec);
 }
 
 static void
 test_lag_and_determinism(void)
 {
-	struct buf a = { 0 }, b = { 0 }, d = { 0 };
+	struct t_buf a = { 0 }, b = { 0 }, d = { 0 };
 	size_t len, eh = 0, dh = 0;
 	uint8_t *m = mk_big(100000, &len);
 	int same = 1, seed, rc;
@@ -385,7 +355,7 @@ test_lag_and_determinism(void)
 	t_check(rc == 0 && d.len == len && memcmp(d.p, m, len) == 0 &&
 	    dh <= TCP2_MSG_MAX_LAG,
 	    "decoder fed one byte at a time: identical, held at most %zu", dh);
-	buf_free(&b);
+	t_buf_free(&b);
 	for (seed = 1; seed <= 50; seed++) {
 		encode(m, len, &b, (unsigned int)seed, 0, NULL, NULL);
 		if (b.len != a.len || memcmp(a.p, b.p, a.len) != 0)
@@ -393,9 +363,9 @@ test_lag_and_determinism(void)
 		b.len = 0;
 	}
 	t_check(same, "50 random re-segmentations give identical output");
-	buf_free(&a);
-	buf_free(&b);
-	buf_free(&d);
+	t_buf_free(&a);
+	t_buf_free(&b);
+	t_buf_free(&d);
 	free(m);
 
 	/* The same with base64 lines, which travel packed (pack.h). */
@@ -414,7 +384,7 @@ test_lag_and_determinism(void)
 	t_check(rc == 0 && d.len == len && memcmp(d.p, m, len) == 0 &&
 	    dh <= TCP2_MSG_MAX_LAG, "base64 attachment: decoder fed one byte "
 	    "at a time: identical, held at most %zu", dh);
-	buf_free(&b);
+	t_buf_free(&b);
 	same = 1;
 	for (seed = 1; seed <= 20; seed++) {
 		encode(m, len, &b, (unsigned int)seed, 0, NULL, NULL);
@@ -424,9 +394,9 @@ test_lag_and_determinism(void)
 	}
 	t_check(same, "base64 attachment: 20 random re-segmentations give "
 	    "identical output");
-	buf_free(&a);
-	buf_free(&b);
-	buf_free(&d);
+	t_buf_free(&a);
+	t_buf_free(&b);
+	t_buf_free(&d);
 	free(m);
 }
 
@@ -439,7 +409,7 @@ struct split {
 };
 
 static int
-split_msg(const struct buf *enc, struct split *s)
+split_msg(const struct t_buf *enc, struct split *s)
 {
 	const char *p = (const char *)enc->p;
 	const char *start, *end;
@@ -473,10 +443,10 @@ split_msg(const struct buf *enc, struct split *s)
 
 /* Rebuild the message around a modified binary stream and decode it. */
 static int
-decode_with(const struct buf *enc, const struct split *s, const uint8_t *bin,
+decode_with(const struct t_buf *enc, const struct split *s, const uint8_t *bin,
     size_t binlen)
 {
-	struct buf m = { 0 }, out = { 0 };
+	struct t_buf m = { 0 }, out = { 0 };
 	struct tcp2_b64_enc e;
 	char *b64 = malloc(TCP2_B64_ENC_BOUND(binlen) + 8);
 	size_t n;
@@ -485,20 +455,20 @@ decode_with(const struct buf *enc, const struct split *s, const uint8_t *bin,
 	tcp2_b64_enc_init(&e, "\r\n");
 	n = tcp2_b64_enc_update(&e, b64, bin, binlen);
 	n += tcp2_b64_enc_final(&e, b64 + n);
-	buf_put(&m, enc->p, s->b64start);
-	buf_put(&m, b64, n);
-	buf_put(&m, enc->p + s->b64end, enc->len - s->b64end);
+	t_buf_put(&m, enc->p, s->b64start);
+	t_buf_put(&m, b64, n);
+	t_buf_put(&m, enc->p + s->b64end, enc->len - s->b64end);
 	rc = decode(m.p, m.len, &out, NULL);
 	free(b64);
-	buf_free(&m);
-	buf_free(&out);
+	t_buf_free(&m);
+	t_buf_free(&out);
 	return rc;
 }
 
 static void
 test_tamper(void)
 {
-	struct buf enc = { 0 }, out = { 0 };
+	struct t_buf enc = { 0 }, out = { 0 };
 	struct split s;
 	size_t len, hdr = 24 + 2 * 52, C = 16384 + 16, i, flips = 0, nflip = 0;
 	uint8_t *m = mk_big(3 * 16384 + 100, &len), *t;
@@ -554,21 +524,21 @@ test_tamper(void)
 	rc = decode(enc.p, s.b64end, &out, NULL);
 	t_check(rc == TCP2_ETRUNC, "a message without its close delimiter is "
 	    "truncated (rc %d)", rc);
-	buf_free(&out);
+	t_buf_free(&out);
 	/* Not a TCP2 message at all. */
 	rc = decode((const uint8_t *)"From: a@b\r\n\r\nhi\r\n", 18, &out, NULL);
 	t_check(rc == TCP2_EFORMAT, "plain mail is not a TCP2 message");
-	buf_free(&out);
+	t_buf_free(&out);
 	free(t);
 	free(s.bin);
 	free(m);
-	buf_free(&enc);
+	t_buf_free(&enc);
 }
 
 static void
 test_keys_and_signatures(void)
 {
-	struct buf enc = { 0 }, out = { 0 };
+	struct t_buf enc = { 0 }, out = { 0 };
 	enum tcp2_sig_status st = 99;
 	char *m;
 	size_t len;
@@ -599,30 +569,30 @@ test_keys_and_signatures(void)
 	t_check(rc == 0 && st == TCP2_SIG_FORGED,
 	    "From: differs from the key's owner: forged");
 	free(m);
-	buf_free(&enc);
-	buf_free(&out);
+	t_buf_free(&enc);
+	t_buf_free(&out);
 
 	/* From: another address than the registered one: not signed. */
 	const char *other = "From: boss@example.org\r\nTo: bob@example.org\r\n"
 	    "\r\nPay now\r\n";
 	encode((const uint8_t *)other, strlen(other), &enc, 0, 0, NULL, &sig);
 	t_check(sig == 0, "From: is not the account's: message is not signed");
-	buf_free(&enc);
+	t_buf_free(&enc);
 	const char *two = "From: alice@example.org\r\nFrom: x@example.org\r\n"
 	    "\r\nHi\r\n";
 	t_check(encode((const uint8_t *)two, strlen(two), &enc, 0, 0, NULL,
 	    &sig) == TCP2_ENOFROM && enc.len == 0,
 	    "two From: fields: refused before any output");
-	buf_free(&enc);
+	t_buf_free(&enc);
 	t_check(encode((const uint8_t *)"", 0, &enc, 0, 0, NULL, &sig) ==
 	    TCP2_ENOFROM && encode((const uint8_t *)"no header\r\n", 11, &enc,
 	    0, 0, NULL, &sig) == TCP2_ENOFROM && enc.len == 0,
 	    "no From: at all (empty, headerless): refused before any output");
-	buf_free(&enc);
+	t_buf_free(&enc);
 	const char *uns = "From: Alice <ALICE@example.org>\r\n\r\nHi\r\n";
 	encode((const uint8_t *)uns, strlen(uns), &enc, 0, 0, NULL, &sig);
 	t_check(sig == 1, "address comparison ignores case");
-	buf_free(&enc);
+	t_buf_free(&enc);
 }
 
 /* Input given in place (tcp2_msg_enc_space/commit): the same bytes out
@@ -630,7 +600,7 @@ test_keys_and_signatures(void)
  * thread (then in the hasher's ring), in pieces as large as the room or
  * of random sizes; a commit larger than the room is refused. */
 static void
-test_inplace(const uint8_t *m, size_t len, const struct buf *a)
+test_inplace(const uint8_t *m, size_t len, const struct t_buf *a)
 {
 	static const struct { int par; unsigned int seed; const char *what; }
 	    v[] = {
@@ -641,7 +611,7 @@ test_inplace(const uint8_t *m, size_t len, const struct buf *a)
 	};
 	struct tcp2_msg_enc_params p = { 0 };
 	struct tcp2_msg_enc *e = NULL;
-	struct buf b = { 0 };
+	struct t_buf b = { 0 };
 	size_t i, room = 0, off, n;
 	uint8_t *sp;
 	int sig = 0, ok;
@@ -649,7 +619,7 @@ test_inplace(const uint8_t *m, size_t len, const struct buf *a)
 	inplace = 1;
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		parallel = v[i].par;
-		buf_free(&b);
+		t_buf_free(&b);
 		encode(m, len, &b, v[i].seed, 0, NULL, &sig);
 		t_check(sig && a->len == b.len &&
 		    memcmp(a->p, b.p, a->len) == 0,
@@ -659,13 +629,13 @@ test_inplace(const uint8_t *m, size_t len, const struct buf *a)
 	parallel = 0;
 	/* Past the hasher's threshold, so that the room is the ring's
 	 * where two CPUs are allowed. */
-	buf_free(&b);
+	t_buf_free(&b);
 	p.keys = (const uint8_t (*)[32])k_ab;
 	p.nkeys = 1;
 	p.sign_sec = alice_sec;
 	p.sign_addr = "alice@example.org";
 	p.parallel = 1;
-	p.out = buf_put;
+	p.out = t_buf_put;
 	p.arg = &b;
 	ok = tcp2_msg_enc_new(&e, &p) == 0;
 	for (off = 0; ok && off < (256u << 10); off += n) {
@@ -691,14 +661,14 @@ test_inplace(const uint8_t *m, size_t len, const struct buf *a)
 	    "one commit a space: a second is refused, and the encoder goes "
 	    "on to a signed message");
 	tcp2_msg_enc_free(e);
-	buf_free(&b);
+	t_buf_free(&b);
 }
 
 /* Hashing on a second thread changes nothing in the bytes. */
 static void
 test_parallel(void)
 {
-	struct buf a = { 0 }, b = { 0 }, d = { 0 };
+	struct t_buf a = { 0 }, b = { 0 }, d = { 0 };
 	enum tcp2_sig_status st = TCP2_SIG_FORGED;
 	size_t len;
 	uint8_t *m = mk_big(12u << 20, &len);
@@ -715,11 +685,11 @@ test_parallel(void)
 	    "parallel hashing: decodes byte-identical, verified");
 	/* Whole chunks of large writes are sealed where they lie; mixed
 	 * with small ones, the output and the hash stay the same. */
-	buf_free(&b);
+	t_buf_free(&b);
 	encode(m, len, &b, 0, 1u << 20, NULL, &sig);
 	t_check(sig && a.len == b.len && memcmp(a.p, b.p, a.len) == 0,
 	    "parallel hashing of 1 MiB writes: identical output");
-	buf_free(&b);
+	t_buf_free(&b);
 	mixed = 1;
 	encode(m, len, &b, 5, 0, NULL, &sig);
 	mixed = 0;
@@ -727,9 +697,9 @@ test_parallel(void)
 	    "parallel hashing of small and large writes mixed: identical output");
 	test_inplace(m, len, &a);
 	parallel = 0;
-	buf_free(&a);
-	buf_free(&b);
-	buf_free(&d);
+	t_buf_free(&a);
+	t_buf_free(&b);
+	t_buf_free(&d);
 	free(m);
 }
 

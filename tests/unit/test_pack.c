@@ -17,42 +17,25 @@
 
 #define VERB	100	/* a short verbatim prefix, as the first chunk */
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-	size_t in;		/* input stood for (packer's output) */
-	int linear_bad;		/* a "linear" piece that was not the input */
+/* What a packing was given: its output, the input it stood for, and
+ * whether a "linear" piece was not the input. */
+struct packing {
+	struct t_buf *out;
+	size_t in;
+	int linear_bad;
 };
-
-static int
-buf_put(void *arg, const void *data, size_t len)
-{
-	struct buf *b = arg;
-
-	if (b->len + len > b->cap) {
-		size_t nc = (b->cap + len) * 2 + 1024;
-		uint8_t *np = realloc(b->p, nc);
-		if (np == NULL)
-			return TCP2_ENOMEM;
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	return 0;
-}
 
 static const uint8_t *cur_in;	/* the input being packed */
 
 static int
 pack_put(void *arg, const uint8_t *p, size_t n, size_t in_len, int linear)
 {
-	struct buf *b = arg;
+	struct packing *g = arg;
 
-	if (linear && (n != in_len || memcmp(p, cur_in + b->in, n) != 0))
-		b->linear_bad = 1;
-	b->in += in_len;
-	return buf_put(b, p, n);
+	if (linear && (n != in_len || memcmp(p, cur_in + g->in, n) != 0))
+		g->linear_bad = 1;
+	g->in += in_len;
+	return t_buf_put(g->out, p, n);
 }
 
 static uint32_t rng = 12345;
@@ -67,16 +50,18 @@ rnd(void)
 }
 
 /* Pack in[0..len) in pieces of random size (step 0: at once, 1: byte
- * by byte). */
-static void
-pack(const uint8_t *in, size_t len, size_t step, struct buf *out)
+ * by byte).  1 when every linear piece was the input and all of it was
+ * stood for, else 0. */
+static int
+pack(const uint8_t *in, size_t len, size_t step, struct t_buf *out)
 {
+	struct packing g = { out, 0, 0 };
 	struct tcp2_pack k;
 	size_t i = 0, n;
 
 	memset(out, 0, sizeof(*out));
 	cur_in = in;
-	tcp2_pack_init(&k, VERB, pack_put, out);
+	tcp2_pack_init(&k, VERB, pack_put, &g);
 	while (i < len) {
 		n = step == 0 ? len - i : step == 1 ? 1 : 1 + rnd() % step;
 		if (n > len - i)
@@ -86,11 +71,12 @@ pack(const uint8_t *in, size_t len, size_t step, struct buf *out)
 		i += n;
 	}
 	(void)tcp2_pack_finish(&k);
+	return !g.linear_bad && g.in == len;
 }
 
 /* Unpack in pieces; the error, if any. */
 static int
-unpack(const uint8_t *in, size_t len, size_t step, struct buf *out,
+unpack(const uint8_t *in, size_t len, size_t step, struct t_buf *out,
     size_t *maxheld)
 {
 	struct tcp2_unpack *u = malloc(sizeof(*u));
@@ -98,7 +84,7 @@ unpack(const uint8_t *in, size_t len, size_t step, struct buf *out,
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	tcp2_unpack_init(u, VERB, buf_put, out);
+	tcp2_unpack_init(u, VERB, t_buf_put, out);
 	while (i < len && rc == 0) {
 		n = step == 0 ? len - i : step == 1 ? 1 : 1 + rnd() % step;
 		if (n > len - i)
@@ -116,13 +102,13 @@ unpack(const uint8_t *in, size_t len, size_t step, struct buf *out,
 }
 
 static void
-put(struct buf *b, const void *s, size_t n)
+put(struct t_buf *b, const void *s, size_t n)
 {
-	(void)buf_put(b, s, n);
+	(void)t_buf_put(b, s, n);
 }
 
 static void
-puts_(struct buf *b, const char *s)
+puts_(struct t_buf *b, const char *s)
 {
 	put(b, s, strlen(s));
 }
@@ -130,7 +116,7 @@ puts_(struct buf *b, const char *s)
 /* nbytes random bytes as base64 lines of 76 with eol; the last line
  * short and padded when nbytes is not a multiple of 57. */
 static void
-put_b64(struct buf *b, size_t nbytes, const char *eol)
+put_b64(struct t_buf *b, size_t nbytes, const char *eol)
 {
 	struct tcp2_b64_enc e;
 	uint8_t *d = malloc(nbytes + 1);
@@ -149,7 +135,7 @@ put_b64(struct buf *b, size_t nbytes, const char *eol)
 
 /* One random piece of a message body. */
 static void
-put_piece(struct buf *b)
+put_piece(struct t_buf *b)
 {
 	static const char *const text[] = {
 		"Hello, this is text.\r\n", "short\n", "\r\n", "\n",
@@ -203,19 +189,18 @@ same(const void *a, const void *b, size_t n)
 static void
 check_roundtrip(const uint8_t *in, size_t len, const char *what)
 {
-	struct buf a, b, c, d;
+	struct t_buf a, b, c, d;
 	size_t held = 0;
 	int rc;
 
-	pack(in, len, 0, &a);
-	pack(in, len, 1, &b);
-	pack(in, len, 997, &c);
+	int ga = pack(in, len, 0, &a), gb = pack(in, len, 1, &b),
+	    gc = pack(in, len, 997, &c);
+
 	t_check(a.len == b.len && same(a.p, b.p, a.len) &&
 	    a.len == c.len && same(a.p, c.p, a.len),
 	    "%s: packed alike at once, byte by byte and in random pieces",
 	    what);
-	t_check(!a.linear_bad && !b.linear_bad && !c.linear_bad &&
-	    a.in == len && b.in == len,
+	t_check(ga && gb && gc,
 	    "%s: linear pieces are the input, all input stood for", what);
 	rc = unpack(a.p, a.len, 1, &d, &held);
 	t_check(rc == 0 && d.len == len && same(d.p, in, len),
@@ -236,7 +221,7 @@ check_roundtrip(const uint8_t *in, size_t len, const char *what)
 static void
 test_roundtrips(void)
 {
-	struct buf m;
+	struct t_buf m;
 	int i, j;
 
 	for (i = 0; i < 40; i++) {
@@ -252,7 +237,7 @@ test_roundtrips(void)
 static void
 test_sizes(void)
 {
-	struct buf m, a;
+	struct t_buf m, a;
 	size_t i;
 
 	/* 100 bytes of header, then 57000 bytes as 1000 lines of 76. */
@@ -309,7 +294,7 @@ static void
 test_malformed(void)
 {
 	uint8_t s[VERB + 8 + TCP2_PACK_DATA_MAX + 1];
-	struct buf d;
+	struct t_buf d;
 	int rc;
 
 	memset(s, 'x', sizeof(s));
@@ -347,7 +332,7 @@ test_malformed(void)
 		int r1, r2;
 
 		memset(&d, 0, sizeof(d));
-		tcp2_unpack_init(u, 0, buf_put, &d);
+		tcp2_unpack_init(u, 0, t_buf_put, &d);
 		r1 = tcp2_unpack_write(u, (const uint8_t *)"\0\1\5\0\0", 5);
 		r2 = tcp2_unpack_write(u, s, 64);
 		t_check(r1 == TCP2_EFORMAT && r2 == 0 &&

@@ -18,29 +18,6 @@
 #define ALICE "alice@example.org"
 #define PREFIX "TCP2-Signature: v=1; f=" ALICE "; n=0; s="
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static int
-put(void *arg, const void *d, size_t n)
-{
-	struct buf *b = arg;
-	uint8_t *np;
-
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2 + 64;
-		np = realloc(b->p, b->cap);
-		if (np == NULL)
-			return TCP2_ENOMEM;
-		b->p = np;
-	}
-	memcpy(b->p + b->len, d, n);
-	b->len += n;
-	return 0;
-}
-
 static uint8_t alice_sec[32], alice_pub[32], other_pub[32];
 static int lookup_other;
 
@@ -57,14 +34,14 @@ lookup(void *arg, const char *from, struct tcp2_msg_sender *s)
 }
 
 static int
-sign(const char *msg, size_t len, const char *addr, struct buf *o,
+sign(const char *msg, size_t len, const char *addr, struct t_buf *o,
     int *sgn)
 {
 	struct tcp2_psig_signer *s;
 	int rc;
 
 	*sgn = -1;
-	if ((rc = tcp2_psig_signer_new(&s, alice_sec, addr, put, o)) != 0)
+	if ((rc = tcp2_psig_signer_new(&s, alice_sec, addr, t_buf_put, o)) != 0)
 		return rc;
 	rc = tcp2_psig_signer_write(s, msg, len);
 	if (rc == 0)
@@ -75,7 +52,7 @@ sign(const char *msg, size_t len, const char *addr, struct buf *o,
 
 /* Verify, fed in pieces of step bytes (0: all at once). */
 static int
-verify(const uint8_t *in, size_t len, size_t step, struct buf *o,
+verify(const uint8_t *in, size_t len, size_t step, struct t_buf *o,
     enum tcp2_sig_status *st, int *was, size_t *maxheld)
 {
 	struct tcp2_psig_verifier *v;
@@ -83,7 +60,7 @@ verify(const uint8_t *in, size_t len, size_t step, struct buf *o,
 	int rc;
 
 	*maxheld = 0;
-	if ((rc = tcp2_psig_verifier_new(&v, lookup, NULL, put, o)) != 0)
+	if ((rc = tcp2_psig_verifier_new(&v, lookup, NULL, t_buf_put, o)) != 0)
 		return rc;
 	while (rc == 0 && off < len) {
 		n = step ? step : len;
@@ -111,7 +88,7 @@ static const char msg[] =
     "a line with a dot above\r\n";
 
 static int
-same(const struct buf *b, const void *p, size_t n)
+same(const struct t_buf *b, const void *p, size_t n)
 {
 	return b->len == n && memcmp(b->p, p, n) == 0;
 }
@@ -119,7 +96,7 @@ same(const struct buf *b, const void *p, size_t n)
 static void
 test_round_trip(void)
 {
-	struct buf sg = { 0 }, o = { 0 }, t = { 0 };
+	struct t_buf sg = { 0 }, o = { 0 }, t = { 0 };
 	enum tcp2_sig_status st = TCP2_SIG_FORGED;
 	static const size_t steps[] = { 0, 1, 7, 100 };
 	size_t i, mh;
@@ -144,8 +121,8 @@ test_round_trip(void)
 		    "a time (held at most %zu)", steps[i], mh);
 	}
 	/* Servers prepend trace fields; they are not signed. */
-	put(&t, trace, strlen(trace));
-	put(&t, sg.p, sg.len);
+	t_buf_put(&t, trace, strlen(trace));
+	t_buf_put(&t, sg.p, sg.len);
 	o.len = 0;
 	t_check(verify(t.p, t.len, 3, &o, &st, &was, &mh) == 0 &&
 	    o.len == strlen(trace) + strlen(msg) &&
@@ -167,7 +144,7 @@ test_round_trip(void)
 static void
 test_tamper(void)
 {
-	struct buf sg = { 0 }, o = { 0 };
+	struct t_buf sg = { 0 }, o = { 0 };
 	enum tcp2_sig_status st;
 	size_t mh, at;
 	int sgn, was;
@@ -193,7 +170,7 @@ test_tamper(void)
 static void
 test_not_signed(void)
 {
-	struct buf sg = { 0 }, o = { 0 };
+	struct t_buf sg = { 0 }, o = { 0 };
 	enum tcp2_sig_status st = TCP2_SIG_FORGED;
 	static const char other[] = "From: bob@example.org\r\n"
 	    "To: carol@example.org\r\n\r\nhi\r\n";
@@ -218,7 +195,7 @@ test_not_signed(void)
 static void
 test_no_final_eol(void)
 {
-	struct buf sg = { 0 }, o = { 0 };
+	struct t_buf sg = { 0 }, o = { 0 };
 	enum tcp2_sig_status st = TCP2_SIG_FORGED;
 	static const char m1[] = "From: alice@example.org\r\n\r\nno end";
 	static const char m2[] = "From: alice@example.org\n\nLF only\n";
@@ -246,7 +223,7 @@ test_no_final_eol(void)
 static void
 test_multipart_and_unknown(void)
 {
-	struct buf sg = { 0 }, o = { 0 };
+	struct t_buf sg = { 0 }, o = { 0 };
 	enum tcp2_sig_status st = TCP2_SIG_FORGED;
 	static const char mp[] = "From: alice@example.org\r\n"
 	    "MIME-Version: 1.0\r\n"
@@ -269,7 +246,7 @@ test_multipart_and_unknown(void)
 	    "multipart verifies, byte-identical");
 	/* A signer the receiver has no key for: stripped, unverified. */
 	sg.len = o.len = 0;
-	tcp2_psig_signer_new(&s, alice_sec, "zoe@example.org", put, &sg);
+	tcp2_psig_signer_new(&s, alice_sec, "zoe@example.org", t_buf_put, &sg);
 	tcp2_psig_signer_write(s, unk, strlen(unk));
 	tcp2_psig_signer_finish(s, &sgn);
 	tcp2_psig_signer_free(s);
@@ -284,7 +261,7 @@ test_multipart_and_unknown(void)
 static void
 test_held_bound(void)
 {
-	struct buf sg = { 0 }, o = { 0 };
+	struct t_buf sg = { 0 }, o = { 0 };
 	enum tcp2_sig_status st = TCP2_SIG_FORGED;
 	size_t n = 0, mh, i;
 	char *m = malloc(200000);
