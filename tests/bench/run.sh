@@ -6,10 +6,10 @@
 #     part, a base64 attachment, CRLF): tcp2-mail encrypt/decrypt against
 #     age (X25519 recipient) and gpg (cv25519 key, gpg's defaults), each
 #     the median of its rounds after a warm-up round: BENCH_REPS rounds
-#     (default 101) of tcp2-mail's and age's four commands, gpg's two in
-#     every BENCH_GPG_EVERY-th of them (default 7: 15 rounds), in an order
-#     shuffled anew each round; the last outputs and the last
-#     encryption's decryption checked byte-identical with cmp.
+#     (default 101) of tcp2-mail's and age's four commands, in an order
+#     shuffled anew each round, then BENCH_GPG_REPS (default 15) of gpg's
+#     two; the last outputs and the last encryption's decryption checked
+#     byte-identical with cmp.
 #  2. In process (tests/bench/bench_inproc.c): two BENCH_INPROC_MB
 #     (default 256) MiB messages through tcp2_msg_enc_*/tcp2_msg_dec_*,
 #     the median of BENCH_INPROC_REPS (default 5), against raw libgcrypt
@@ -34,7 +34,7 @@ case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 TCP2=$BUILD/bin/tcp2-mail
 LIB=$BUILD/lib/libtcp2core.a
 REPS=${BENCH_REPS:-101}
-GPG_EVERY=${BENCH_GPG_EVERY:-7}
+GPG_REPS=${BENCH_GPG_REPS:-15}
 INPROC_MB=${BENCH_INPROC_MB:-256}
 INPROC_REPS=${BENCH_INPROC_REPS:-5}
 CC=${CC:-cc}
@@ -628,7 +628,7 @@ for tool in age age-keygen gpg gpgconf base64 cmp awk; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool not installed"
 done
 [ "$REPS" -ge 5 ] || die "BENCH_REPS must be at least 5"
-[ "$GPG_EVERY" -ge 1 ] || die "BENCH_GPG_EVERY must be at least 1"
+[ "$GPG_REPS" -ge 1 ] || die "BENCH_GPG_REPS must be at least 1"
 
 # The stores must use their key files, not an Argon2id passphrase.
 unset TCP2_PASSPHRASE
@@ -739,17 +739,18 @@ run() {
 }
 
 # REPS rounds after a warm-up round.  Each round runs tcp2-mail's and
-# age's four commands, and gpg's two every GPG_EVERY-th round (at 0.4 s a
-# pair, gpg in all 101 would take most of the run; its ratios need no
-# such precision), in an order shuffled anew each round: so that each
-# command comes after each of the others alike, and the machine's slow
-# moments and the writeback of the previous output, which a command may
-# meet on the disk, fall on all alike.  (Rotating one fixed order, as
-# before, kept each command behind the same other: tcp2-mail encrypt
-# after gpg decrypt, age encrypt after tcp2-mail encrypt.)  The runs of
-# a command vary by 10-15% (the disk, the other tenant's load): with 31
-# rounds the encrypt ratio moved between 0.96x and 1.06x from run to
-# run; 101 rounds give about +-3%.  Times in nanoseconds to
+# age's four commands in an order shuffled anew each round, so that each
+# comes after each of the others alike, and the machine's slow moments
+# and the writeback of the previous output, which a command may meet on
+# the disk, fall on all alike.  (Rotating one fixed order, as before,
+# kept each command behind the same other: tcp2-mail encrypt after gpg
+# decrypt, age encrypt after tcp2-mail encrypt.)  gpg's two commands
+# come after, in GPG_REPS rounds of their own: at 0.4 s a pair, gpg in
+# every round would take most of the run, its ratios need no such
+# precision, and none of the four then follows gpg's writeback.  The
+# runs of a command vary by 10-15% (the disk, the other tenant's load):
+# with 31 rounds the encrypt ratio moved between 0.96x and 1.06x from
+# run to run; 101 rounds give about +-3%.  Times in nanoseconds to
 # $TMP/NAME.list, medians to $TMP/NAME.ns.
 NAMES="tcp2_enc age_enc tcp2_dec age_dec gpg_enc gpg_dec"
 for name in tcp2_enc age_enc gpg_enc; do
@@ -762,33 +763,39 @@ for name in $NAMES; do
 	[ "${name#*_}" = dec ] && run $name
 	: >"$TMP/$name.list"
 done
-# shuffle SEED WORD...: the words in an order drawn from SEED (a fixed
-# seed a round: the same orders every run).
-shuffle() {
-	_seed=$1
-	shift
-	echo "$@" | awk -v seed="$_seed" '{
-		srand(seed)
-		for (i = NF; i > 1; i--) {
-			j = int(rand() * i) + 1
-			t = $i; $i = $j; $j = t
-		}
-		print
-	}'
+# The rounds' orders, one line a round, shuffled (Fisher-Yates) from one
+# random sequence with a fixed seed: the same orders every run.  (A seed
+# a round gave orders far from uniform: awk's first draws after srand
+# follow the seed.)
+awk -v reps="$REPS" -v gpg="$GPG_REPS" '
+function shuffled(words,    w, n, i, j, t, line) {
+	n = split(words, w, " ")
+	for (i = n; i > 1; i--) {
+		j = int(rand() * i) + 1
+		t = w[i]; w[i] = w[j]; w[j] = t
+	}
+	line = w[1]
+	for (i = 2; i <= n; i++)
+		line = line " " w[i]
+	return line
 }
+BEGIN {
+	srand(1)
+	for (r = 0; r < reps; r++)
+		print shuffled("tcp2_enc age_enc tcp2_dec age_dec")
+	for (r = 0; r < gpg; r++)
+		print shuffled("gpg_enc gpg_dec")
+}' >"$TMP/orders"
 
-r=0
-while [ $r -lt "$REPS" ]; do
-	names="tcp2_enc age_enc tcp2_dec age_dec"
-	[ $((r % GPG_EVERY)) -eq 0 ] && names="$names gpg_enc gpg_dec"
-	for name in $(shuffle $((r + 1)) $names); do
+# The commands' standard input is their own: the orders come on fd 3.
+while read -r names <&3; do
+	for name in $names; do
 		t0=$(date +%s%N)
 		run $name
 		t1=$(date +%s%N)
 		echo $((t1 - t0)) >>"$TMP/$name.list"
 	done
-	r=$((r + 1))
-done
+done 3<"$TMP/orders"
 for name in $NAMES; do
 	sort -n "$TMP/$name.list" |
 	    awk '{ v[NR] = $1 }
@@ -813,7 +820,7 @@ echo "TCP2 Mail benchmarks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -m))"
 echo
 printf 'whole process, %s-byte message (CRLF, base64 attachment), ' "$SIZE"
 printf 'median of %d shuffled rounds (gpg: %d), MB/s of plaintext:\n' \
-    "$REPS" "$(wc -l <"$TMP/gpg_enc.list" | tr -d ' ')"
+    "$REPS" "$GPG_REPS"
 awk -v size="$SIZE" \
     -v te="$(ns tcp2_enc)" -v td="$(ns tcp2_dec)" \
     -v ae="$(ns age_enc)" -v ad="$(ns age_dec)" \
