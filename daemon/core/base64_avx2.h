@@ -1,9 +1,10 @@
 /*
  * base64_avx2.h - base64 with AVX2, for base64.c.
  *
- * Private to base64.c and pack.c (and their tests): the encoder does runs of whole
- * lines, line ends included; the decoders translate whole 32-character
- * blocks or lines, and base64.c keeps the carry and the padding.
+ * Private to base64.c and pack.c (and their tests): the encoder does
+ * runs of whole lines, line ends included; the decoders translate whole
+ * 32-character blocks or lines, and base64.c keeps the carry and the
+ * padding.
  */
 #ifndef TCP2_BASE64_AVX2_H
 #define TCP2_BASE64_AVX2_H
@@ -11,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Whether this CPU has AVX2 (1) or the callers must do without (0). */
+/* Whether this CPU has AVX2 and the environment has no TCP2_NO_SIMD (1),
+ * or the callers must do without (0). */
 int tcp2_b64_avx2_usable(void);
 
 /*

@@ -6,8 +6,9 @@
  * 1.8 GB/s against 3 GB/s for the AEAD).  With parallel set, a message
  * past TCP2_HASHER_THRESHOLD bytes is hashed by a worker thread from a
  * bounded ring the writer copies into, or reads into in place
- * (tcp2_hasher_space), so the hash overlaps the encryption.  The daemon keeps its single thread (parallel off);
- * tcp2-mail and the benchmark turn it on.  The digest is the same.
+ * (tcp2_hasher_space), so the hash overlaps the encryption.  The daemon
+ * keeps its single thread (parallel off); tcp2-mail and the benchmark
+ * turn it on.  The digest is the same.
  */
 #ifndef TCP2_HASHER_H
 #define TCP2_HASHER_H

@@ -506,7 +506,7 @@ main(int argc, char **argv)
 	}
 	for (; i < len; i++)
 		plain[i] = (uint8_t)i;
-	make_mail(mail, len, hdr_b64, plain + sizeof(hdr));
+	make_mail(mail, len, hdr_b64, plain + sizeof(hdr) - 1);
 
 	/* Warm-up and correctness: keep one encryption of each, decrypt
 	 * it while comparing every byte with the original. */
